@@ -140,6 +140,16 @@ APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
 CFG
+  # Trust what the host trusts: where egress goes through a TLS-inspecting proxy, its CA is in the
+  # host's store, and builds that fetch over HTTPS (npm) need it too.
+  if [ -d /usr/local/share/ca-certificates ]; then
+    as_root mkdir -p "$rootfs/usr/local/share/ca-certificates"
+    as_root cp -r /usr/local/share/ca-certificates/. "$rootfs/usr/local/share/ca-certificates/"
+  fi
+  if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    as_root mkdir -p "$rootfs/etc/ssl/certs"
+    as_root cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
+  fi
   as_root rm -rf "$rootfs"/usr/share/doc/* "$rootfs"/usr/share/man/* "$rootfs"/usr/share/info/* \
     "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/cache/apt/archives/*.deb
   as_root tar -C "$rootfs" -c . | docker import -c 'CMD ["bash"]' - "$LOCAL_BASE" >/dev/null

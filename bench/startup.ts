@@ -1,0 +1,69 @@
+/**
+ * Benchmark: how long the lab takes to come up, against the physical floor.
+ *
+ *   npm run bench:startup [-- --rounds 3] [-- --cold-build]
+ *
+ * With the images built, each round times `docker compose up --detach --wait` from a downed lab
+ * until every service is healthy, and, in the same round, the start of the same number of bare
+ * containers (the Debian base image running `sleep`, on one internal network) until all run.
+ * The ratio of the two is the figure to quote. With --cold-build it also times a build of every
+ * image with no cache (base images excepted), which needs the package archive.
+ */
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+
+const args = process.argv.slice(2);
+const rounds = Number(args[args.indexOf("--rounds") + 1] ?? 3) || 3;
+const coldBuild = args.includes("--cold-build");
+
+const sh = (cmd: string, argv: string[]) => execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+function timed(cmd: string, argv: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(cmd, argv, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed: ${r.stderr}`);
+  return (performance.now() - t0) / 1000;
+}
+const run = promisify(execFile);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const env = Object.fromEntries(readFileSync(".env", "utf8").split("\n").filter((l) => /^\w+=/.test(l)).map((l) => l.split("=", 2) as [string, string]));
+const baseImage = env["BASE_IMAGE"] ?? "debian:bookworm-slim";
+const services = sh("docker", ["compose", "config", "--services"]).trim().split("\n");
+const n = services.length;
+
+if (coldBuild) {
+  console.log(`cold build of all images (no cache, base images kept) ...`);
+  sh("docker", ["compose", "down", "--timeout", "2"]);
+  const t = timed("docker", ["compose", "build", "--no-cache"]);
+  console.log(`cold build: ${t.toFixed(1)} s`);
+}
+sh("docker", ["compose", "build", "--quiet"]);
+
+const lab: number[] = [];
+const floor: number[] = [];
+for (let i = 0; i < rounds; i++) {
+  sh("docker", ["compose", "down", "--timeout", "2"]);
+  lab.push(timed("docker", ["compose", "up", "--detach", "--wait"]));
+  sh("docker", ["compose", "down", "--timeout", "2"]);
+
+  const net = `l7lab-bench-floor-${process.pid}`;
+  sh("docker", ["network", "create", "--internal", net]);
+  const names = Array.from({ length: n }, (_, k) => `${net}-${k}`);
+  const t0 = performance.now();
+  // Started all at once, as compose starts independent services.
+  await Promise.all(names.map((name) => run("docker", ["run", "-d", "--rm", "--name", name, "--network", net, "--init", baseImage, "sleep", "600"])));
+  floor.push((performance.now() - t0) / 1000);
+  sh("docker", ["rm", "-f", ...names]);
+  sh("docker", ["network", "rm", net]);
+  console.log(`round ${i + 1}: lab up and healthy ${lab[i]!.toFixed(2)} s, ${n} bare containers ${floor[i]!.toFixed(2)} s`);
+}
+sh("docker", ["compose", "up", "--detach", "--wait"]);
+
+const docker = sh("docker", ["version", "--format", "{{.Server.Version}}"]).trim();
+console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Docker ${docker}`);
+console.log(`services: ${n}; rounds: ${rounds}`);
+console.log(`lab up to all healthy, median: ${median(lab).toFixed(2)} s`);
+console.log(`${n} bare containers started at once, median: ${median(floor).toFixed(2)} s`);
+console.log(`ratio lab / floor: ${(median(lab) / median(floor)).toFixed(2)}`);

@@ -1,0 +1,91 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import swagger from "@fastify/swagger";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import { L7labError } from "../common/errors.ts";
+import type { DockerAdapter } from "../docker/docker-adapter.ts";
+import type { Topology } from "../docker/topology.ts";
+import type { ProbeRegistry } from "../probes/registry.ts";
+import type { ScenarioCatalog } from "../scenarios/catalog.ts";
+import type { ScenarioEngine } from "../scenarios/engine.ts";
+import { ErrorReply } from "./schemas.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { probeRoutes } from "./routes/probes.ts";
+import { runRoutes } from "./routes/runs.ts";
+import { scenarioRoutes } from "./routes/scenarios.ts";
+import { serviceRoutes } from "./routes/services.ts";
+import { topologyRoutes } from "./routes/topology.ts";
+
+export interface AppDeps {
+  docker: DockerAdapter & { project: string; ping(): Promise<boolean> };
+  topology: Topology;
+  registry: ProbeRegistry;
+  catalog: ScenarioCatalog;
+  engine: ScenarioEngine;
+}
+
+/**
+ * Builds the API as a Fastify instance that does not listen (server.ts listens; tests use
+ * `app.inject`). Every route declares its schemas, which also make the OpenAPI document at
+ * /api/openapi.json.
+ */
+export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({ ...options, ajv: { customOptions: { coerceTypes: "array", removeAdditional: false } } }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: "l7lab orchestrator",
+        version: "0.1.0",
+        description: "Topology, health, scenarios, runs and service actions for the l7lab application-layer testbed.",
+      },
+    },
+  });
+  app.addSchema(ErrorReply);
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof L7labError) {
+      if (error.status >= 500) request.log.error({ err: error }, error.message);
+      return reply.code(error.status).send({ statusCode: error.status, error: error.code, message: error.message, details: error.details });
+    }
+    if (error.validation) {
+      const where = error.validationContext ?? "request";
+      const problems = error.validation.map((v) => {
+        const allowed = (v.params as { allowedValues?: unknown[] })?.allowedValues;
+        return `${where}${v.instancePath || ""} ${v.message ?? "is invalid"}${allowed ? ` (valid values: ${allowed.join(", ")})` : ""}`;
+      });
+      return reply.code(400).send({ statusCode: 400, error: "INVALID_INPUT", message: `Invalid request: ${problems.join("; ")}`, details: { problems } });
+    }
+    const status = error.statusCode ?? 500;
+    if (status < 500) {
+      return reply.code(status).send({ statusCode: status, error: error.code ?? "BAD_REQUEST", message: error.message });
+    }
+    request.log.error({ err: error }, "request failed");
+    return reply.code(500).send({ statusCode: 500, error: "INTERNAL", message: "internal error: see the orchestrator's log" });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const routes = ["GET /api/health", "GET /api/topology", "GET /api/services", "GET /api/services/:name",
+      "POST /api/services/:name/:action", "GET /api/probes", "GET /api/scenarios", "GET /api/scenarios/:name",
+      "POST /api/scenarios/:name/runs", "GET /api/runs", "GET /api/runs/:id", "POST /api/runs/:id/abort", "GET /api/openapi.json"];
+    return reply.code(404).send({
+      statusCode: 404,
+      error: "NO_ROUTE",
+      message: `There is no route ${request.method} ${request.url}. Routes are: ${routes.join(", ")}.`,
+      details: { routes },
+    });
+  });
+
+  await app.register(
+    async (api) => {
+      await api.register(healthRoutes, deps);
+      await api.register(topologyRoutes, deps);
+      await api.register(serviceRoutes, deps);
+      await api.register(probeRoutes, deps);
+      await api.register(scenarioRoutes, deps);
+      await api.register(runRoutes, deps);
+      api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+    },
+    { prefix: "/api" },
+  );
+  return app;
+}

@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { L7labError, UnknownNameError } from "../../common/errors.ts";
+import { SERVICE_ACTIONS, type ServiceAction } from "../../docker/docker-adapter.ts";
+import { ErrorReply, ServiceStateSchema } from "../schemas.ts";
+import type { AppDeps } from "../app.ts";
+
+export const serviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
+  app.get(
+    "/services",
+    { schema: { summary: "Every service with its state and health", response: { 200: Type.Array(ServiceStateSchema), 502: ErrorReply } } },
+    async () => deps.docker.listServices(),
+  );
+
+  app.get(
+    "/services/:name",
+    {
+      schema: {
+        summary: "One service's state and health",
+        params: Type.Object({ name: Type.String() }),
+        response: { 200: ServiceStateSchema, 404: ErrorReply },
+      },
+    },
+    async (req) => {
+      deps.topology.service(req.params.name);
+      return deps.docker.serviceState(req.params.name);
+    },
+  );
+
+  app.post(
+    "/services/:name/:action",
+    {
+      schema: {
+        summary: "Stop, start, restart, pause, unpause or kill a service",
+        description: `action is one of ${SERVICE_ACTIONS.join(", ")}. Scenario runs undo their own faults; a fault set here stays until it is undone here.`,
+        params: Type.Object({ name: Type.String(), action: Type.String() }),
+        response: { 200: ServiceStateSchema, 404: ErrorReply, 409: ErrorReply, 502: ErrorReply },
+      },
+    },
+    async (req) => {
+      const { name, action } = req.params;
+      // Check both names before touching anything: bad input must change nothing.
+      deps.topology.service(name);
+      if (!(SERVICE_ACTIONS as readonly string[]).includes(action)) throw new UnknownNameError("action", action, SERVICE_ACTIONS);
+      if (deps.topology.service(name).role === "orchestrator" && action !== "start" && action !== "unpause") {
+        throw new L7labError("SELF_ACTION", 409, `the orchestrator cannot ${action} itself: it serves this API. Use "docker compose ${action} ${name}" on the host.`, { service: name, action });
+      }
+      return deps.docker.act(name, action as ServiceAction);
+    },
+  );
+};

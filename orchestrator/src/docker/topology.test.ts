@@ -1,0 +1,48 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { parseComposeTopology } from "./topology.ts";
+
+const compose = readFileSync(new URL("../../../docker-compose.yml", import.meta.url), "utf8");
+
+describe("parseComposeTopology", () => {
+  it("reads the lab's networks and fixed addresses from docker-compose.yml", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.project).toBe("l7lab");
+    expect(t.networks.filter((n) => n.internal).map((n) => [n.name, n.subnet])).toEqual([
+      ["internet", "10.0.0.0/24"],
+      ["campus", "10.1.0.0/24"],
+    ]);
+    expect(t.addressOf("dns-root")).toBe("10.0.0.10");
+    expect(t.addressOf("dns-resolver", "internet")).toBe("10.0.0.53");
+    expect(t.addressOfRole("dns-root")).toBe("10.0.0.10");
+  });
+
+  it("resolves a service name or a host name to an address, and leaves anything else alone", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.resolveHost("ns2.hamburger.edu")).toBe("10.0.0.31");
+    expect(t.resolveHost("NS2.hamburger.edu.")).toBe("10.0.0.31");
+    expect(t.resolveHost("dns-hamburger-2")).toBe("10.0.0.31");
+    expect(t.resolveHost("d.nic.fr")).toBe("10.0.0.11");
+    expect(t.resolveHost("10.9.9.9")).toBe("10.9.9.9");
+  });
+
+  it("names the valid services when asked for an unknown one", () => {
+    const t = parseComposeTopology(compose);
+    expect(() => t.service("dns-rot")).toThrow(/service "dns-rot" is not known\. Valid services are .*"dns-root"/);
+  });
+
+  it("gives every lab service a role, and every address a unique owner", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.services.filter((s) => s.role === "").map((s) => s.name)).toEqual([]);
+    const addresses = t.services.flatMap((s) => s.networks.map((n) => n.ipv4)).filter(Boolean);
+    expect(new Set(addresses).size).toBe(addresses.length);
+  });
+
+  it("accepts labels given as a list and networks given as a list", () => {
+    const t = parseComposeTopology(
+      ["services:", "  a:", "    labels: [\"l7lab.role=x\", \"l7lab.hostnames=a.example b.example\"]", "    networks: [n1]", "networks:", "  n1: {}"].join("\n"),
+    );
+    expect(t.project).toBe("l7lab");
+    expect(t.service("a")).toMatchObject({ role: "x", hostnames: ["a.example", "b.example"], networks: [{ network: "n1", ipv4: "" }] });
+  });
+});

@@ -1,0 +1,8 @@
+import { dnsProbe } from "./dns/dns-probe.ts";
+import { logsProbe } from "./logs/logs-probe.ts";
+import { ProbeRegistry } from "./registry.ts";
+
+/** Every probe the orchestrator offers to scenarios. */
+export function defaultProbes(): ProbeRegistry {
+  return new ProbeRegistry([dnsProbe, logsProbe]);
+}

@@ -1,0 +1,46 @@
+import { loadComposeTopology } from "./docker/topology.ts";
+import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
+import { buildApp } from "./api/app.ts";
+import { defaultProbes } from "./probes/default-probes.ts";
+import { ScenarioCatalog } from "./scenarios/catalog.ts";
+import { ScenarioEngine } from "./scenarios/engine.ts";
+
+/** Starts the orchestrator's API. Configuration comes from the environment (see orchestrator/Dockerfile). */
+const env = {
+  composeFile: process.env["L7LAB_COMPOSE_FILE"] ?? "docker-compose.yml",
+  scenariosDir: process.env["L7LAB_SCENARIOS_DIR"] ?? "scenarios",
+  host: process.env["L7LAB_API_HOST"] ?? "127.0.0.1",
+  port: Number(process.env["L7LAB_API_PORT"] ?? 8080),
+};
+if (!Number.isInteger(env.port) || env.port <= 0 || env.port > 65535) {
+  console.error(`L7LAB_API_PORT must be a TCP port number, not "${process.env["L7LAB_API_PORT"]}"`);
+  process.exit(2);
+}
+
+const topology = await loadComposeTopology(env.composeFile);
+const docker = await DockerodeAdapter.forCurrentProject(topology.project);
+const registry = defaultProbes();
+const catalog = await ScenarioCatalog.load(env.scenariosDir, { registry, topology });
+const engine = new ScenarioEngine({ registry, docker, topology });
+const app = await buildApp(
+  { docker, topology, registry, catalog, engine },
+  { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
+);
+
+let closing = false;
+async function shutdown(signal: string): Promise<void> {
+  if (closing) return;
+  closing = true;
+  app.log.info(`${signal}: aborting runs (their faults are undone), then closing`);
+  await Promise.allSettled(engine.list().filter((r) => r.status === "running" || r.status === "queued").map((r) => {
+    engine.abort(r.id);
+    return engine.waitFor(r.id);
+  }));
+  await app.close();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
+await app.listen({ host: env.host, port: env.port });
+app.log.info(`project ${docker.project}: ${topology.services.length} services, ${catalog.list().length} scenarios, probes ${registry.names().join(", ")}`);

@@ -1,0 +1,121 @@
+import { rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { api, repoRoot } from "./lab.ts";
+
+type ErrorBody = { statusCode: number; error: string; message: string };
+type Service = { service: string; state: string; health: string };
+
+async function allRunning(): Promise<Service[]> {
+  const reply = await api<Service[]>("GET", "/services");
+  return reply.body.filter((s) => s.state !== "running");
+}
+
+describe("the orchestrator's API", () => {
+  it("reports its health and the Docker engine's", async () => {
+    const reply = await api("GET", "/health");
+    expect(reply.status).toBe(200);
+    expect(reply.body).toMatchObject({ status: "ok", docker: true, project: "l7lab" });
+  });
+
+  it("shows the topology from docker-compose.yml with live health", async () => {
+    const reply = await api<{ networks: { name: string; subnet: string; internal: boolean }[]; services: { name: string; hostnames: string[]; networks: { ipv4: string }[]; health: string }[] }>("GET", "/topology");
+    expect(reply.status).toBe(200);
+    const root = reply.body.services.find((s) => s.name === "dns-root");
+    expect(root).toMatchObject({ hostnames: ["a.root-servers.net"], networks: [{ network: "internet", ipv4: "10.0.0.10" }], health: "healthy" });
+    const lab = reply.body.networks.filter((n) => n.name !== "mgmt");
+    expect(lab.map((n) => [n.name, n.subnet, n.internal])).toEqual([["internet", "10.0.0.0/24", true], ["campus", "10.1.0.0/24", true]]);
+  });
+
+  it("lists the scenarios with their validity", async () => {
+    const reply = await api<{ name: string; valid: boolean }[]>("GET", "/scenarios");
+    expect(reply.body).toContainEqual(expect.objectContaining({ name: "dns-resolution", valid: true }));
+  });
+
+  it("publishes an OpenAPI document that describes its routes", async () => {
+    const reply = await api<{ openapi: string; paths: Record<string, unknown> }>("GET", "/openapi.json");
+    expect(reply.status).toBe(200);
+    expect(reply.body.openapi).toMatch(/^3\./);
+    expect(Object.keys(reply.body.paths)).toEqual(expect.arrayContaining(["/api/topology", "/api/scenarios/{name}/runs", "/api/services/{name}/{action}"]));
+  });
+
+  it("pauses and unpauses a service, and restarts one to healthy", async () => {
+    const paused = await api<Service>("POST", "/services/dns-crepes/pause");
+    expect(paused.status).toBe(200);
+    expect(paused.body.state).toBe("paused");
+    const unpaused = await api<Service>("POST", "/services/dns-crepes/unpause");
+    expect(unpaused.body.state).toBe("running");
+    const restarted = await api<Service>("POST", "/services/dns-crepes/restart");
+    expect(restarted.body.state).toBe("running");
+  });
+});
+
+describe("bad input to the API gets a clear 4xx and changes nothing", () => {
+  const invalidFile = join(repoRoot, "scenarios", "zz-invalid-by-test.yaml");
+  afterAll(async () => {
+    await rm(invalidFile, { force: true });
+  });
+
+  it("an unknown service: 404 naming the valid services", async () => {
+    const reply = await api<ErrorBody>("POST", "/services/dns-rooot/stop");
+    expect(reply.status).toBe(404);
+    expect(reply.body.error).toBe("UNKNOWN_SERVICE");
+    expect(reply.body.message).toContain('"dns-rooot"');
+    expect(reply.body.message).toContain('"dns-root"');
+    expect(reply.body.message).toContain('"dns-hamburger-1"');
+  });
+
+  it("an unknown action: 404 naming the valid actions, and the service keeps running", async () => {
+    const reply = await api<ErrorBody>("POST", "/services/dns-root/explode");
+    expect(reply.status).toBe(404);
+    expect(reply.body.message).toMatch(/"pause".*"restart".*"start".*"stop"/);
+    expect(await allRunning()).toEqual([]);
+  });
+
+  it("the orchestrator refuses to stop itself", async () => {
+    const reply = await api<ErrorBody>("POST", "/services/orchestrator/stop");
+    expect(reply.status).toBe(409);
+    expect(reply.body.message).toContain("cannot stop itself");
+  });
+
+  it("an unknown scenario: 404 naming the valid scenarios", async () => {
+    const reply = await api<ErrorBody>("POST", "/scenarios/dns-resolutoin/runs");
+    expect(reply.status).toBe(404);
+    expect(reply.body.message).toContain('"dns-resolution"');
+  });
+
+  it("an unknown run: 404", async () => {
+    const reply = await api<ErrorBody>("GET", "/runs/no-such-run");
+    expect(reply.status).toBe(404);
+  });
+
+  it("a malformed query parameter: 400 saying which and why", async () => {
+    const reply = await api<ErrorBody>("POST", "/scenarios/dns-resolution/runs?wait=perhaps");
+    expect(reply.status).toBe(400);
+    expect(reply.body.message).toContain("wait");
+  });
+
+  it("an unknown route: 404 listing the routes", async () => {
+    const reply = await api<ErrorBody>("GET", "/topologie");
+    expect(reply.status).toBe(404);
+    expect(reply.body.message).toContain("GET /api/topology");
+  });
+
+  it("an invalid scenario file is listed with what to fix, and running it is refused with 400 and stops nothing", async () => {
+    await writeFile(
+      invalidFile,
+      ["name: zz-invalid-by-test", "title: broken on purpose", "steps:", "  - id: stop-it", "    service: dns-hamburger-1", "    action: stop",
+        "  - id: typo", "    service: dns-hambuger-1", "    action: start", ""].join("\n"),
+    );
+    const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/scenarios");
+    const entry = list.body.find((s) => s.name === "zz-invalid-by-test");
+    expect(entry?.valid).toBe(false);
+    expect(entry?.errors.join("\n")).toContain('"dns-hambuger-1"');
+    expect(entry?.errors.join("\n")).toContain('"dns-hamburger-1"');
+
+    const reply = await api<ErrorBody>("POST", "/scenarios/zz-invalid-by-test/runs?wait=true");
+    expect(reply.status).toBe(400);
+    expect(reply.body.message).toContain("dns-hambuger-1");
+    expect(await allRunning()).toEqual([]);
+  });
+});

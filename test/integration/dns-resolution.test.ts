@@ -1,0 +1,93 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { api } from "./lab.ts";
+
+interface Step {
+  id: string;
+  status: string;
+  durationMs?: number;
+  result?: Record<string, unknown>;
+  assertions: { passed: boolean; message: string }[];
+  transcript: { dir: string; text: string }[];
+  error?: { message: string };
+}
+interface Run {
+  id: string;
+  scenario: string;
+  status: string;
+  durationMs?: number;
+  steps: Step[];
+  cleanup: { service: string; action: string; ok: boolean }[];
+  error?: { message: string };
+}
+
+/** A failed run's story, so that a red test says which step failed and why. */
+function explain(run: Run): string {
+  const bad = run.steps.filter((s) => s.status === "failed" || s.status === "error");
+  return [`run ${run.id} of ${run.scenario}: ${run.status}${run.error ? ` (${run.error.message})` : ""}`,
+    ...bad.map((s) => `  step ${s.id}: ${s.status}: ${s.error?.message ?? s.assertions.filter((a) => !a.passed).map((a) => a.message).join("; ")}`)].join("\n");
+}
+
+describe("scenario dns-resolution, run through the orchestrator's API", () => {
+  let run: Run;
+  const step = (id: string): Step => {
+    const found = run.steps.find((s) => s.id === id);
+    if (!found) throw new Error(`the run has no step "${id}"`);
+    return found;
+  };
+
+  beforeAll(async () => {
+    const reply = await api<Run>("POST", "/scenarios/dns-resolution/runs?wait=true");
+    expect(reply.status).toBe(200);
+    run = reply.body;
+  });
+
+  it("passes, every step with its own timing", () => {
+    expect(run.status, explain(run)).toBe("passed");
+    for (const s of run.steps) {
+      expect(s.status, `step ${s.id}`).toBe("passed");
+      expect(s.durationMs, `step ${s.id} has a duration`).toBeTypeOf("number");
+    }
+  });
+
+  it("traces www.hamburger.edu from the root, then the CNAME target from the root again", () => {
+    const trace = step("trace-www");
+    expect(trace.result?.["zones"]).toEqual([".", "edu.", "hamburger.edu.", ".", "edu.", "someschool.edu."]);
+    expect(trace.result?.["servers"]).toContain("10.0.0.10");
+    expect(trace.result?.["addresses"]).toEqual(["10.0.0.41"]);
+    // The transcript is in the textbook's C:/S: form.
+    expect(trace.transcript.some((l) => l.dir === "C" && l.text.includes("www.hamburger.edu"))).toBe(true);
+    expect(trace.transcript.some((l) => l.dir === "S" && l.text.includes("CNAME"))).toBe(true);
+  });
+
+  it("resolves A, MX, CNAME, PTR, SOA and TXT records through the resolver, and NXDOMAIN for a missing name", () => {
+    expect(step("a-record").result?.["addresses"]).toEqual(["10.0.0.22"]);
+    const data = (id: string) => (step(id).result?.["answers"] as { data: string }[])[0]?.data;
+    expect(data("mx-record")).toBe("10 mail.hamburger.edu.");
+    expect(data("cname-record")).toBe("www.someschool.edu.");
+    expect(data("ptr-record")).toBe("bob.hamburger.edu.");
+    expect(data("soa-record")).toMatch(/^ns1\.hamburger\.edu\. hostmaster\.hamburger\.edu\. \d{10} 900 300 604800 60$/);
+    expect(data("txt-record")).toContain("v=spf1");
+    expect(step("nxdomain").result?.["rcode"]).toBe("NXDOMAIN");
+  });
+
+  it("answers a repeated lookup from the cache: the TTL counts down and the authoritative servers see one query", () => {
+    const first = step("cache-first").result?.["ttl"] as number;
+    const second = step("cache-second").result?.["ttl"] as number;
+    expect(second).toBeLessThan(first);
+    expect(first - second).toBeGreaterThanOrEqual(1);
+    expect(step("auth-queries").result?.["count"]).toBe(1);
+  });
+
+  it("fails over to the secondary with the primary stopped, and starts the primary again", () => {
+    expect(step("stop-primary").result?.["state"]).toBe("exited");
+    expect(step("failover-lookup").result?.["addresses"]).toEqual(["10.1.0.25"]);
+    expect(step("secondary-answered").result?.["count"]).toBeGreaterThanOrEqual(1);
+    expect(step("primary-back").result?.["flags"]).toMatchObject({ aa: true });
+  });
+
+  it("leaves every service running and healthy afterwards", async () => {
+    const services = await api<{ service: string; state: string; health: string }[]>("GET", "/services");
+    const unwell = services.body.filter((s) => s.state !== "running" || (s.health !== "healthy" && s.health !== "none"));
+    expect(unwell).toEqual([]);
+  });
+});

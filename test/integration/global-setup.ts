@@ -1,0 +1,39 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import Docker from "dockerode";
+import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from "testcontainers";
+import { repoRoot, apiBase } from "./lab.ts";
+
+/**
+ * Brings the compose lab up once for all integration suites, with testcontainers, and waits on
+ * every service's health check. A lab that was already running (`./l7lab up`) is reused and left
+ * running afterwards; a lab this setup started is taken down again.
+ */
+export default async function setup(): Promise<() => Promise<void>> {
+  // There is no registry to pull testcontainers' reaper from; the teardown below cleans up.
+  process.env["TESTCONTAINERS_RYUK_DISABLED"] = "true";
+  const project = "l7lab";
+  const running = await new Docker().listContainers({ filters: { label: [`com.docker.compose.project=${project}`], status: ["running"] } });
+  const wasRunning = running.length > 0;
+
+  let environment = new DockerComposeEnvironment(repoRoot, "docker-compose.yml")
+    .withProjectName(project)
+    .withBuild()
+    .withDefaultWaitStrategy(Wait.forHealthCheck())
+    .withStartupTimeout(600_000);
+  if (existsSync(join(repoRoot, ".env"))) environment = environment.withEnvironmentFile(".env");
+
+  const startedAt = Date.now();
+  let started: StartedDockerComposeEnvironment;
+  try {
+    started = await environment.up();
+  } catch (error) {
+    throw new Error(`the lab did not come up healthy (see "docker compose logs"): ${(error as Error).message}`, { cause: error });
+  }
+  console.log(`[global-setup] lab ${wasRunning ? "reused" : "started"} and healthy in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; API at ${apiBase}`);
+
+  return async () => {
+    if (wasRunning) return;
+    await started.down({ timeout: 10_000, removeVolumes: true });
+  };
+}
