@@ -1,0 +1,128 @@
+import { Value } from "typebox/value";
+import type { Clock } from "../common/clock.ts";
+import { InvalidInputError } from "../common/errors.ts";
+import type { DockerAdapter, ServiceState } from "../docker/docker-adapter.ts";
+import type { Topology } from "../docker/topology.ts";
+import type { ProbeContext } from "../probes/probe.ts";
+import type { ProbeRegistry } from "../probes/registry.ts";
+import { Transcript, type TranscriptLine } from "../probes/transcript.ts";
+import { abortable } from "./abortable.ts";
+import { evaluateAssertions, type AssertionRecord } from "./assertions.ts";
+import { ProbeFailedError } from "./errors.ts";
+import { isFault, type FaultLedger } from "./faults.ts";
+import { waitHealthy } from "./health.ts";
+import type { ErrorInfo } from "./run-types.ts";
+import { describeSchemaErrors, withAllErrors } from "./schema-errors.ts";
+import type { AssertStep, ExecStep, ProbeStep, ServiceStep, Step, WaitStep } from "./schema.ts";
+
+/** Everything a step can use while it runs. */
+export interface StepEnv {
+  registry: ProbeRegistry;
+  docker: DockerAdapter;
+  topology: Topology;
+  clock: Clock;
+  signal: AbortSignal;
+  ledger: FaultLedger;
+  healthTimeoutMs: number;
+  healthIntervalMs: number;
+  /** The results of the earlier steps, by step id: the root of refs and of assert-step paths. */
+  results: Readonly<Record<string, unknown>>;
+  stepStartedAt(stepId: string): number | undefined;
+}
+
+export interface StepOutcome {
+  status: "passed" | "failed" | "error";
+  result?: unknown;
+  assertions: AssertionRecord[];
+  transcript: TranscriptLine[];
+  error?: ErrorInfo;
+}
+
+function judged(result: unknown, assertions: AssertionRecord[], transcript: TranscriptLine[]): StepOutcome {
+  return { status: assertions.every((a) => a.passed) ? "passed" : "failed", result, assertions, transcript };
+}
+
+async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
+  const probe = env.registry.get(step.probe);
+  const params = Value.Default(probe.paramsSchema, structuredClone(step.with)) as unknown;
+  if (!Value.Check(probe.paramsSchema, params)) {
+    const problems = describeSchemaErrors(probe.paramsSchema, params, withAllErrors(() => Value.Errors(probe.paramsSchema, params)), {
+      label: "with",
+      fieldPrefix: ["with"],
+    });
+    throw new InvalidInputError(`the parameters of probe "${probe.name}" in step "${step.id}"`, problems);
+  }
+  const ctx: ProbeContext = {
+    signal: env.signal,
+    clock: env.clock,
+    topology: env.topology,
+    docker: env.docker,
+    stepStartedAt: (id) => env.stepStartedAt(id),
+  };
+  const outcome = await abortable(probe.run(params, ctx), env.signal);
+  if (!outcome.ok) {
+    const error = outcome.error ?? { code: "PROBE_FAILED", message: new ProbeFailedError(probe.name).message };
+    return { status: "error", result: outcome.data, assertions: [], transcript: outcome.transcript, error };
+  }
+  return judged(outcome.data, evaluateAssertions(step.expect, outcome.data, env.results), outcome.transcript);
+}
+
+async function runService(step: ServiceStep, env: StepEnv): Promise<StepOutcome> {
+  const transcript = new Transcript(() => env.clock.now());
+  let before: ServiceState | undefined;
+  if (isFault(step.action) && !env.ledger.has(step.service)) {
+    before = await env.docker.serviceState(step.service);
+    env.ledger.record(before);
+  }
+  // Not raced against the signal: a half-done Docker action would race the cleanup.
+  let after = await env.docker.act(step.service, step.action);
+  transcript.note(step.service, `${step.action} ${step.service}: ${before ? `${before.state} -> ` : ""}${after.state}`);
+  const wantsHealth = step.waitHealthy ?? true;
+  if (wantsHealth && (step.action === "start" || step.action === "restart" || step.action === "unpause")) {
+    after = await waitHealthy(env.docker, step.service, {
+      clock: env.clock,
+      timeoutMs: env.healthTimeoutMs,
+      intervalMs: env.healthIntervalMs,
+      signal: env.signal,
+    });
+    transcript.note(step.service, `${step.service} is ${after.health === "none" ? "running" : "healthy"}`);
+  }
+  return { status: "passed", result: after, assertions: [], transcript: transcript.lines };
+}
+
+async function runExec(step: ExecStep, env: StepEnv): Promise<StepOutcome> {
+  const transcript = new Transcript(() => env.clock.now());
+  transcript.client(step.exec, `$ ${step.command.join(" ")}`);
+  const options = step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs };
+  const r = await abortable(env.docker.exec(step.exec, step.command, options), env.signal);
+  if (r.stdout !== "") transcript.server(step.exec, r.stdout.replace(/\n$/, ""));
+  if (r.stderr !== "") transcript.server(step.exec, r.stderr.replace(/\n$/, ""));
+  transcript.note(step.exec, `exit code ${r.exitCode}`);
+  const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  return judged(result, evaluateAssertions(step.expect, result, env.results), transcript.lines);
+}
+
+async function runWait(step: WaitStep, env: StepEnv): Promise<StepOutcome> {
+  await env.clock.sleep(step.waitMs, env.signal);
+  return { status: "passed", result: { waitedMs: step.waitMs }, assertions: [], transcript: [] };
+}
+
+function runAssert(step: AssertStep, env: StepEnv): Promise<StepOutcome> {
+  return Promise.resolve(judged(undefined, evaluateAssertions(step.assert, env.results, env.results), []));
+}
+
+/** Runs one step. Throws when the step cannot be done at all (Docker error, abort, bad params). */
+export function runStep(step: Step, env: StepEnv): Promise<StepOutcome> {
+  switch (step.kind) {
+    case "probe":
+      return runProbe(step, env);
+    case "service":
+      return runService(step, env);
+    case "exec":
+      return runExec(step, env);
+    case "wait":
+      return runWait(step, env);
+    case "assert":
+      return runAssert(step, env);
+  }
+}

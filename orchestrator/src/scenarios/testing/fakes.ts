@@ -1,0 +1,189 @@
+/** Test doubles for the scenario engine: a virtual clock, a fake Docker, fake probes, a small topology. */
+import { Type, type TSchema } from "typebox";
+import type { Clock } from "../../common/clock.ts";
+import { DockerError } from "../../common/errors.ts";
+import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
+import { Topology } from "../../docker/topology.ts";
+import type { Probe, ProbeContext, ProbeOutcome } from "../../probes/probe.ts";
+
+/**
+ * Time that passes only when everything else is waiting: each time the event loop comes round, the
+ * earliest pending sleep ends and `now()` jumps to its end. Work done in promises takes no time.
+ */
+export class VirtualClock implements Clock {
+  #now: number;
+  #seq = 0;
+  #timers: { at: number; seq: number; resolve: () => void }[] = [];
+  #scheduled = false;
+
+  constructor(start = Date.UTC(2025, 0, 1)) {
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      const timer = {
+        at: this.#now + ms,
+        seq: this.#seq++,
+        resolve: () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+      };
+      const onAbort = () => {
+        this.#timers = this.#timers.filter((t) => t !== timer);
+        reject(signal!.reason as Error);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.#timers.push(timer);
+      this.#schedule();
+    });
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.#timers.shift();
+      if (!next) return;
+      this.#now = Math.max(this.#now, next.at);
+      next.resolve();
+      if (this.#timers.length > 0) this.#schedule();
+    });
+  }
+}
+
+export interface FakeService {
+  state: string;
+  health: ContainerHealth;
+}
+
+/**
+ * Docker as a table of service states. `act` changes the state the way Docker would; `calls` logs
+ * every call as "act dns-1 stop" etc. A started service is "starting" for `startPolls` health polls.
+ */
+export class FakeDocker implements DockerAdapter {
+  readonly services = new Map<string, FakeService>();
+  readonly calls: string[] = [];
+  startPolls = 1;
+  failActions = new Set<string>();
+  execHandler: (service: string, command: readonly string[]) => Promise<ExecResult> = () => Promise.resolve({ exitCode: 0, stdout: "", stderr: "" });
+  readonly #pollsLeft = new Map<string, number>();
+
+  constructor(names: readonly string[]) {
+    for (const n of names) this.services.set(n, { state: "running", health: "healthy" });
+  }
+
+  #get(service: string): FakeService {
+    const s = this.services.get(service);
+    if (!s) throw new DockerError("find", service);
+    return s;
+  }
+
+  #state(service: string): ServiceState {
+    const s = this.#get(service);
+    return { service, container: `lab-${service}-1`, id: `id-${service}`, state: s.state, health: s.health, networks: [] };
+  }
+
+  listServices(): Promise<ServiceState[]> {
+    return Promise.resolve([...this.services.keys()].map((n) => this.#state(n)));
+  }
+
+  serviceState(service: string): Promise<ServiceState> {
+    this.calls.push(`state ${service}`);
+    const s = this.#get(service);
+    const left = this.#pollsLeft.get(service);
+    if (left !== undefined) {
+      if (left <= 0) {
+        s.health = "healthy";
+        this.#pollsLeft.delete(service);
+      } else {
+        this.#pollsLeft.set(service, left - 1);
+      }
+    }
+    return Promise.resolve(this.#state(service));
+  }
+
+  act(service: string, action: ServiceAction): Promise<ServiceState> {
+    this.calls.push(`act ${service} ${action}`);
+    if (this.failActions.has(`${service} ${action}`)) return Promise.reject(new DockerError(action, service));
+    const s = this.#get(service);
+    const up = () => {
+      s.state = "running";
+      s.health = "starting";
+      this.#pollsLeft.set(service, this.startPolls);
+    };
+    switch (action) {
+      case "stop":
+      case "kill":
+        s.state = "exited";
+        s.health = "unhealthy";
+        break;
+      case "pause":
+        s.state = "paused";
+        break;
+      case "unpause":
+        s.state = "running";
+        break;
+      case "start":
+        if (s.state !== "running") up();
+        break;
+      case "restart":
+        up();
+        break;
+    }
+    return Promise.resolve(this.#state(service));
+  }
+
+  exec(service: string, command: readonly string[]): Promise<ExecResult> {
+    this.calls.push(`exec ${service} ${command.join(" ")}`);
+    this.#get(service);
+    return this.execHandler(service, command);
+  }
+
+  logs(): Promise<LogLine[]> {
+    return Promise.resolve([]);
+  }
+}
+
+export const SERVICES = ["dns-hamburger-1", "dns-hamburger-2", "dns-resolver"] as const;
+
+export function testTopology(): Topology {
+  return new Topology(
+    "l7lab",
+    SERVICES.map((name, i) => ({ name, hostnames: [], role: "dns", description: "", networks: [{ network: "lab", ipv4: `10.0.0.${i + 2}` }] })),
+    [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }],
+  );
+}
+
+/** A probe whose `run` is the given function. */
+export function fakeProbe(
+  name: string,
+  run: (params: Record<string, unknown>, ctx: ProbeContext) => Promise<ProbeOutcome>,
+  paramsSchema: TSchema = Type.Object({}, { additionalProperties: true }),
+): Probe {
+  return { name, description: `fake ${name}`, paramsSchema, run: (params, ctx) => run(params as Record<string, unknown>, ctx) };
+}
+
+/** A probe that answers `data` (ok) at once. */
+export function constantProbe(name: string, data: unknown): Probe {
+  return fakeProbe(name, () => Promise.resolve({ ok: true, data, transcript: [] }));
+}
+
+/** A probe that never answers by itself, and rejects when its signal aborts (or ignores it). */
+export function hangingProbe(name: string, honourSignal = true): Probe {
+  return fakeProbe(
+    name,
+    (_params, ctx) =>
+      new Promise<ProbeOutcome>((_resolve, reject) => {
+        if (honourSignal) ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error), { once: true });
+      }),
+  );
+}

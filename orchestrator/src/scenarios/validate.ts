@@ -1,0 +1,235 @@
+import { Compile } from "typebox/compile";
+import { Value } from "typebox/value";
+import type { TSchema } from "typebox";
+import { listChoices, UnknownNameError } from "../common/errors.ts";
+import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
+import type { Topology } from "../docker/topology.ts";
+import type { ProbeRegistry } from "../probes/registry.ts";
+import { normalizeAssertion, operatorsIn } from "./assertions.ts";
+import { parseDuration } from "./duration.ts";
+import { FAULT_ACTIONS } from "./faults.ts";
+import { formatValue } from "./format.ts";
+import { parsePath, type PathSegment } from "./path.ts";
+import { isRef, leadingStepId } from "./refs.ts";
+import { describeSchemaErrors, withAllErrors } from "./schema-errors.ts";
+import {
+  ASSERTION_OPERATORS,
+  ASSERTION_SCHEMAS,
+  STEP_KINDS,
+  STEP_SCHEMAS,
+  ScenarioHeaderSchema,
+  type Assertion,
+  type Scenario,
+  type Step,
+  type StepKind,
+} from "./schema.ts";
+
+/** What a scenario is checked against besides its schema. */
+export interface ValidationContext {
+  registry: ProbeRegistry;
+  topology: Topology;
+  /** The file name without its extension, which the scenario's `name` must equal. */
+  expectedName?: string;
+}
+
+export type ValidationResult = { ok: true; scenario: Scenario } | { ok: false; problems: string[] };
+
+const HEALTH_ACTIONS: readonly ServiceAction[] = ["start", "restart", "unpause"];
+
+const headerValidator = Compile(ScenarioHeaderSchema);
+const stepValidators = Object.fromEntries(STEP_KINDS.map((k) => [k, Compile(STEP_SCHEMAS[k])])) as Record<StepKind, ReturnType<typeof Compile>>;
+const assertionValidators = Object.fromEntries(ASSERTION_OPERATORS.map((op) => [op, Compile(ASSERTION_SCHEMAS[op])])) as Record<string, ReturnType<typeof Compile>>;
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
+const under = (prefix: string) => (path: string) => path.startsWith(prefix + "/");
+
+function schemaProblems(schema: TSchema, validator: ReturnType<typeof Compile> | undefined, value: unknown, label: string, fieldPrefix: PathSegment[] = [], skip?: (p: string) => boolean): string[] {
+  const errors = withAllErrors(() => (validator ? validator.Errors(value) : Value.Errors(schema, value)));
+  return describeSchemaErrors(schema, value, errors, { label, fieldPrefix, ...(skip ? { skip } : {}) });
+}
+
+/** Step ids by their first position, for checks that a step refers only to earlier steps. */
+type StepIndex = Map<string, number>;
+
+function earlierStep(target: string, what: string, position: number, ids: StepIndex): string | undefined {
+  const earlier = [...ids].filter(([, i]) => i < position).map(([id]) => id);
+  const index = ids.get(target);
+  const choices = earlier.length === 0 ? ", and there are none before this one" : `: ${listChoices(earlier)}`;
+  if (index === undefined) return `${what} refers to step "${target}", which is not known; only earlier steps can be referred to${choices}`;
+  if (index === position) return `${what} refers to step "${target}", which is this step itself; only earlier steps can be referred to${choices}`;
+  if (index > position) return `${what} refers to step "${target}", which runs later (step ${index + 1}); only earlier steps can be referred to${choices}`;
+  return undefined;
+}
+
+function checkAssertion(raw: unknown, field: PathSegment[], kind: StepKind, position: number, ids: StepIndex): { assertion?: Assertion; problems: string[] } {
+  const label = field.map((s) => (typeof s === "number" ? `[${s}]` : s)).join("");
+  const example = '{ path: "answers[0].ttl", atMost: 300 }';
+  if (!isObject(raw)) return { problems: [`${label} must be a mapping with a path and one operator, such as ${example}; got ${formatValue(raw, 80)}`] };
+  const ops = operatorsIn(raw);
+  const unknown = Object.keys(raw).filter((k) => k !== "path" && k !== "message" && !ops.includes(k as never));
+  if (unknown.length > 0 || ops.length === 0) {
+    const what = unknown.length > 0 ? `unknown field${unknown.length > 1 ? "s" : ""} ${unknown.map((k) => `"${k}"`).join(", ")}` : "no operator";
+    return { problems: [`${label} has ${what}. An assertion has "path", an optional "message" and exactly one operator: ${ASSERTION_OPERATORS.join(", ")}`] };
+  }
+  if (ops.length > 1) {
+    return { problems: [`${label} has ${ops.length} operators (${ops.join(", ")}); use exactly one per assertion, and write one assertion for each check`] };
+  }
+  const op = ops[0]!;
+  const problems = schemaProblems(ASSERTION_SCHEMAS[op], assertionValidators[op], raw, label, field);
+  if (problems.length > 0) return { problems };
+  const assertion = normalizeAssertion(raw);
+  try {
+    const segments = parsePath(assertion.path);
+    if (kind === "assert") {
+      const p = earlierStep(String(segments[0]), `${label}: path "${assertion.path}"`, position, ids);
+      if (p) problems.push(p + ' (in an assert step a path starts with the id of an earlier step, as in "first.answers[0].ttl")');
+    }
+  } catch (error) {
+    problems.push(`${label}: ${(error as Error).message}`);
+  }
+  if (isRef(assertion.expected)) {
+    try {
+      const p = earlierStep(leadingStepId(assertion.expected.ref), `${label}: ref "${assertion.expected.ref}"`, position, ids);
+      if (p) problems.push(p);
+    } catch (error) {
+      problems.push(`${label}: ref ${(error as Error).message}`);
+    }
+  } else if (op === "matches" && typeof assertion.expected === "string") {
+    try {
+      new RegExp(assertion.expected);
+    } catch (error) {
+      problems.push(`${label}: matches has an invalid regular expression: ${(error as Error).message}`);
+    }
+  }
+  return problems.length > 0 ? { problems } : { assertion, problems };
+}
+
+function checkAssertions(list: unknown, name: "expect" | "assert", kind: StepKind, position: number, ids: StepIndex, problems: string[]): Assertion[] {
+  if (!Array.isArray(list)) return [];
+  const out: Assertion[] = [];
+  list.forEach((raw, k) => {
+    const checked = checkAssertion(raw, [name, k], kind, position, ids);
+    problems.push(...checked.problems);
+    if (checked.assertion) out.push(checked.assertion);
+  });
+  return out;
+}
+
+function checkService(name: unknown, topology: Topology, problems: string[]): void {
+  if (typeof name !== "string") return;
+  try {
+    topology.service(name);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+}
+
+function checkProbe(step: Json, registry: ProbeRegistry, problems: string[]): void {
+  if (typeof step["probe"] !== "string") return;
+  let schema: TSchema;
+  try {
+    schema = registry.get(step["probe"]).paramsSchema;
+  } catch (error) {
+    problems.push((error as Error).message);
+    return;
+  }
+  if (step["with"] !== undefined && !isObject(step["with"])) return; // the step schema reports it
+  const params = Value.Default(schema, structuredClone(step["with"] ?? {}));
+  const found = schemaProblems(schema, undefined, params, `the parameters ("with") of probe "${step["probe"]}"`, ["with"]);
+  problems.push(...found.map((p) => `${p} (probe "${step["probe"]}" parameters)`));
+}
+
+function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: StepIndex, duplicateOf: number | undefined): { step?: Step; problems: string[] } {
+  const problems: string[] = [];
+  const kinds = isObject(raw) ? STEP_KINDS.filter((k) => Object.hasOwn(raw, k)) : [];
+  const kindList = STEP_KINDS.join(", ");
+  if (!isObject(raw)) return { problems: [`must be a mapping with an id and one of ${kindList}; got ${formatValue(raw, 80)}`] };
+  if (kinds.length === 0) return { problems: [`has none of the keys ${kindList}; a step needs exactly one of them to say what it does`] };
+  if (kinds.length > 1) return { problems: [`has ${kinds.map((k) => `"${k}"`).join(" and ")}; a step needs exactly one of ${kindList} (split it into ${kinds.length} steps)`] };
+  const kind = kinds[0]!;
+
+  if (duplicateOf !== undefined) problems.push(`the id "${String(raw["id"])}" is already used by step ${duplicateOf + 1}; step ids must be unique`);
+  const action = raw["action"];
+  const badAction = kind === "service" && typeof action === "string" && !(SERVICE_ACTIONS as readonly string[]).includes(action);
+  if (badAction) problems.push(new UnknownNameError("action", action, SERVICE_ACTIONS).message);
+  const skip = (p: string) => under("/expect")(p) || under("/assert")(p) || (badAction && p === "/action");
+  problems.push(...schemaProblems(STEP_SCHEMAS[kind], stepValidators[kind], raw, "the step", [], skip));
+
+  switch (kind) {
+    case "probe":
+      checkProbe(raw, ctx.registry, problems);
+      break;
+    case "service":
+      checkService(raw["service"], ctx.topology, problems);
+      if (raw["waitHealthy"] !== undefined && typeof action === "string" && FAULT_ACTIONS.includes(action as ServiceAction)) {
+        problems.push(`waitHealthy applies only to ${HEALTH_ACTIONS.join(", ")}, not to "${action}"; remove it`);
+      }
+      break;
+    case "exec":
+      checkService(raw["exec"], ctx.topology, problems);
+      break;
+    default:
+      break;
+  }
+  const expect = checkAssertions(raw["expect"], "expect", kind, position, ids, problems);
+  const assert = checkAssertions(raw["assert"], "assert", kind, position, ids, problems);
+  if (problems.length > 0) return { problems };
+
+  const base = { id: String(raw["id"]), ...(typeof raw["title"] === "string" ? { title: raw["title"] } : {}) };
+  switch (kind) {
+    case "probe":
+      return { problems, step: { ...base, kind, probe: String(raw["probe"]), with: (raw["with"] as Json | undefined) ?? {}, expect } };
+    case "service":
+      return {
+        problems,
+        step: { ...base, kind, service: String(raw["service"]), action: action as ServiceAction, ...(typeof raw["waitHealthy"] === "boolean" ? { waitHealthy: raw["waitHealthy"] } : {}) },
+      };
+    case "exec":
+      return {
+        problems,
+        step: { ...base, kind, exec: String(raw["exec"]), command: raw["command"] as string[], ...(typeof raw["timeoutMs"] === "number" ? { timeoutMs: raw["timeoutMs"] } : {}), expect },
+      };
+    case "wait":
+      return { problems, step: { ...base, kind, wait: raw["wait"] as string | number, waitMs: parseDuration(raw["wait"] as string | number) } };
+    case "assert":
+      return { problems, step: { ...base, kind, assert } };
+  }
+}
+
+/**
+ * Checks a parsed scenario file: its shape (the schema, piece by piece) and its meaning (probe,
+ * service and action names, probe parameters, unique step ids, refs only to earlier steps). Pure.
+ */
+export function validateScenario(raw: unknown, ctx: ValidationContext): ValidationResult {
+  if (!isObject(raw)) {
+    return { ok: false, problems: [`the file must hold one scenario: a mapping with name, title and steps; got ${formatValue(raw, 80)}`] };
+  }
+  const problems = schemaProblems(ScenarioHeaderSchema, headerValidator, raw, "the scenario", [], under("/steps"));
+  if (ctx.expectedName !== undefined && typeof raw["name"] === "string" && raw["name"] !== ctx.expectedName) {
+    problems.push(`name "${raw["name"]}" must equal the file name "${ctx.expectedName}"; rename the file or change the name`);
+  }
+  const rawSteps = Array.isArray(raw["steps"]) ? (raw["steps"] as unknown[]) : [];
+  const ids: StepIndex = new Map();
+  const duplicates = new Map<number, number>();
+  rawSteps.forEach((s, i) => {
+    const id = isObject(s) ? s["id"] : undefined;
+    if (typeof id !== "string") return;
+    const first = ids.get(id);
+    if (first === undefined) ids.set(id, i);
+    else duplicates.set(i, first);
+  });
+  const steps: Step[] = [];
+  rawSteps.forEach((s, i) => {
+    const id = isObject(s) && typeof s["id"] === "string" ? s["id"] : undefined;
+    const label = id === undefined ? `step ${i + 1}` : `step "${id}"`;
+    const checked = checkStep(s, i, ctx, ids, duplicates.get(i));
+    problems.push(...checked.problems.map((p) => `${label}: ${p}`));
+    if (checked.step) steps.push(checked.step);
+  });
+  if (problems.length > 0) return { ok: false, problems };
+  const scenario: Scenario = { name: String(raw["name"]), title: String(raw["title"]), steps };
+  if (typeof raw["description"] === "string") scenario.description = raw["description"];
+  if (typeof raw["timeoutMs"] === "number") scenario.timeoutMs = raw["timeoutMs"];
+  return { ok: true, scenario };
+}
