@@ -6,10 +6,15 @@
 # an ACCEPT for traffic that enters and leaves the same lab bridge. Traffic between a lab bridge
 # and anything else (the host's uplink included) is still dropped: the lab stays hermetic.
 #
+# The bridges in L7LAB_SEALED_BRIDGES (the management network, which is not internal so that Docker
+# can publish the API on the host's loopback) get the opposite: a DROP for anything that enters
+# them and would be forwarded elsewhere, so that no container has a way out through them either.
+#
 # It runs in the host's network namespace (network_mode: host), removes its rules when stopped,
 # and with --check tells whether they are in place (the health check).
 set -eu
 : "${L7LAB_BRIDGES:?L7LAB_BRIDGES must list the lab bridges}"
+L7LAB_SEALED_BRIDGES=${L7LAB_SEALED_BRIDGES:-}
 
 # Use the iptables backend (nft or legacy) that holds Docker's own chains.
 IPT=""
@@ -23,25 +28,30 @@ if [ -z "$IPT" ]; then
   exec sleep infinity
 fi
 
-rule() { echo "-i $1 -o $1 -j ACCEPT"; }
+# Every rule, one per line.
+rules() {
+  for br in $L7LAB_BRIDGES; do echo "-i $br -o $br -j ACCEPT"; done
+  for br in $L7LAB_SEALED_BRIDGES; do echo "-i $br ! -o $br -j DROP"; done
+}
 
 if [ "${1:-}" = "--check" ]; then
-  for br in $L7LAB_BRIDGES; do $IPT -C DOCKER-USER $(rule "$br") || exit 1; done
+  missing=$(rules | while read -r r; do $IPT -C DOCKER-USER $r 2>/dev/null || echo "$r"; done)
+  [ -z "$missing" ] || { echo "missing: $missing"; exit 1; }
   exit 0
 fi
 
 remove() {
-  for br in $L7LAB_BRIDGES; do
-    while $IPT -C DOCKER-USER $(rule "$br") 2>/dev/null; do $IPT -D DOCKER-USER $(rule "$br"); done
+  rules | while read -r r; do
+    while $IPT -C DOCKER-USER $r 2>/dev/null; do $IPT -D DOCKER-USER $r; done
   done
   echo "lab-bridges: rules removed"
   exit 0
 }
 trap remove TERM INT
 
-for br in $L7LAB_BRIDGES; do
-  $IPT -C DOCKER-USER $(rule "$br") 2>/dev/null || $IPT -I DOCKER-USER $(rule "$br")
-  echo "lab-bridges: $IPT DOCKER-USER $(rule "$br")"
+rules | while read -r r; do
+  $IPT -C DOCKER-USER $r 2>/dev/null || $IPT -I DOCKER-USER $r
+  echo "lab-bridges: $IPT DOCKER-USER $r"
 done
 sleep infinity &
 wait

@@ -1,0 +1,87 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ProbeRegistry } from "../probes/registry.ts";
+import { ScenarioCatalog } from "../scenarios/catalog.ts";
+import { ScenarioEngine } from "../scenarios/engine.ts";
+import { constantProbe, FakeDocker, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
+import { buildApp } from "./app.ts";
+
+// The API over a fake Docker: what every route answers, and that bad input changes nothing.
+// (test/integration/api.test.ts asks the same of the real lab.)
+describe("API", () => {
+  let app: FastifyInstance;
+  let dir: string;
+  const docker = Object.assign(new FakeDocker(SERVICES), { project: "l7lab", ping: () => Promise.resolve(true) });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "l7lab-api-"));
+    await writeFile(join(dir, "ok.yaml"), "name: ok\ntitle: a probe\nsteps:\n  - id: one\n    probe: fixed\n    expect: [{ path: answer, equals: 42 }]\n");
+    await writeFile(join(dir, "broken.yaml"), "name: broken\ntitle: broken\nsteps:\n  - id: one\n    service: dns-resolvr\n    action: stop\n");
+    const registry = new ProbeRegistry([constantProbe("fixed", { answer: 42 })]);
+    const topology = testTopology();
+    const catalog = await ScenarioCatalog.load(dir, { registry, topology });
+    const engine = new ScenarioEngine({ registry, docker, topology });
+    app = await buildApp({ docker, topology, registry, catalog, engine });
+  });
+  afterAll(async () => {
+    await app.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("runs a scenario and returns its record", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/scenarios/ok/runs?wait=true" });
+    expect(res.statusCode).toBe(200);
+    const run = res.json();
+    expect(run).toMatchObject({ scenario: "ok", status: "passed", steps: [{ id: "one", status: "passed", result: { answer: 42 } }] });
+    const again = await app.inject({ method: "GET", url: `/api/runs/${run.id}` });
+    expect(again.json()).toMatchObject({ id: run.id, status: "passed" });
+  });
+
+  it("starts a run without waiting: 202", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/scenarios/ok/runs" });
+    expect(res.statusCode).toBe(202);
+    expect(["queued", "running", "passed"]).toContain(res.json().status);
+  });
+
+  it.each([
+    ["an unknown service", "POST", "/api/services/dns-resolvr/stop", 404, /service "dns-resolvr" is not known\. Valid services are .*"dns-resolver"/],
+    ["an unknown action", "POST", "/api/services/dns-resolver/reboot", 404, /action "reboot" is not known\. Valid actions are "kill", "pause", "restart", "start", "stop" and "unpause"/],
+    ["an unknown scenario", "POST", "/api/scenarios/nope/runs", 404, /scenario "nope" is not known\. Valid scenarios are "broken" and "ok"/],
+    ["an invalid scenario", "POST", "/api/scenarios/broken/runs", 400, /"dns-resolvr".*"dns-resolver"/],
+    ["a malformed query", "POST", "/api/scenarios/ok/runs?wait=sometimes", 400, /querystring\/wait must be boolean/],
+    ["an unknown run", "GET", "/api/runs/zzz", 404, /run "zzz" is not known/],
+    ["an unknown route", "GET", "/api/scenario", 404, /no route GET \/api\/scenario\. Routes are: .*GET \/api\/scenarios/],
+  ] as const)("%s gets %i with a message naming what to fix", async (_what, method, url, status, message) => {
+    const before = docker.calls.filter((c) => c.startsWith("act")).length;
+    const res = await app.inject({ method, url });
+    expect(res.statusCode).toBe(status);
+    expect(res.json().message).toMatch(message);
+    expect(docker.calls.filter((c) => c.startsWith("act")).length, "no service was touched").toBe(before);
+  });
+
+  it("lists scenarios with their validity and problems", async () => {
+    const res = await app.inject({ method: "GET", url: "/api/scenarios" });
+    const list = res.json() as { name: string; valid: boolean; errors: string[] }[];
+    expect(list.map((s) => [s.name, s.valid])).toEqual([["broken", false], ["ok", true]]);
+    expect(list[0]!.errors.join()).toContain('"dns-resolvr"');
+  });
+
+  it("acts on a service", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/services/dns-resolver/pause" });
+    expect(res.json()).toMatchObject({ service: "dns-resolver", state: "paused" });
+    await app.inject({ method: "POST", url: "/api/services/dns-resolver/unpause" });
+    expect(docker.services.get("dns-resolver")?.state).toBe("running");
+  });
+
+  it("serves an OpenAPI 3 document with every route", async () => {
+    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths).sort()).toEqual([
+      "/api/health", "/api/probes", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
+      "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
+    ]);
+  });
+});

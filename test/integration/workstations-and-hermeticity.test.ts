@@ -1,0 +1,100 @@
+import { execFileSync } from "node:child_process";
+import Docker from "dockerode";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
+
+const lab = new DockerodeAdapter("l7lab");
+const docker = new Docker();
+
+async function sh(service: string, command: string): Promise<string> {
+  const r = await lab.exec(service, ["sh", "-c", command]);
+  if (r.exitCode !== 0) throw new Error(`"${command}" in ${service} exited ${r.exitCode}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The host's DOCKER-USER and isolation rules, from whichever iptables backend Docker uses. */
+function hostRules(): string {
+  for (const ipt of ["iptables-nft", "iptables-legacy", "iptables"]) {
+    try {
+      return execFileSync(ipt, ["-S"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    } catch {
+      // try the next backend
+    }
+  }
+  throw new Error("cannot read the host's iptables rules (is iptables installed, and is this root?)");
+}
+
+describe("from Bob's workstation, as a student would type it", () => {
+  it("dig www.hamburger.edu answers through the lab resolver", async () => {
+    const out = await sh("bob", "dig www.hamburger.edu");
+    expect(out).toContain("status: NOERROR");
+    expect(out).toMatch(/SERVER: 10\.1\.0\.53#53/);
+    expect(out).toMatch(/www\.hamburger\.edu\.\s+\d+\s+IN\s+CNAME\s+www\.someschool\.edu\./);
+    expect(out).toMatch(/www\.someschool\.edu\.\s+\d+\s+IN\s+A\s+10\.0\.0\.41/);
+  });
+
+  it("dig +trace starts at the lab root and walks down through the campus router", async () => {
+    const out = await sh("bob", "dig +trace www.someschool.edu");
+    expect(out).toMatch(/^\.\s+\d+\s+IN\s+NS\s+a\.root-servers\.net\.$/m);
+    expect(out).toMatch(/from 10\.0\.0\.10#53\(a\.root-servers\.net\)/);
+    expect(out).toMatch(/from 10\.0\.0\.11#53\(a\.gtld-servers\.net\)/);
+    expect(out).toMatch(/www\.someschool\.edu\.\s+\d+\s+IN\s+A\s+10\.0\.0\.41/);
+    expect(await sh("bob", "ip route get 10.0.0.10")).toContain("via 10.1.0.254");
+  });
+
+  it("has the textbook's client tools", async () => {
+    await sh("bob", "command -v dig telnet nc curl ftp tftp swaks");
+    await sh("alice", "command -v dig telnet nc curl ftp tftp swaks");
+  });
+});
+
+describe("the lab is hermetic", () => {
+  let rules: string;
+  beforeAll(() => {
+    rules = hostRules();
+  });
+
+  it("a name outside the lab's TLDs gets NXDOMAIN from the lab's own root", async () => {
+    const out = await sh("alice", "dig www.example.org");
+    expect(out).toContain("status: NXDOMAIN");
+    expect(out).toMatch(/^\.\s+\d+\s+IN\s+SOA\s+a\.root-servers\.net\./m);
+  });
+
+  it("the resolver's root hints name only the lab root", async () => {
+    const hints = (await sh("dns-resolver", "grep -v '^;' /etc/unbound/lab-root.hints")).trim().split("\n");
+    expect(hints.map((l) => l.split(/\s+/).filter(Boolean).slice(-1)[0])).toEqual(["a.root-servers.net.", "10.0.0.10"]);
+    expect(await sh("dns-resolver", "unbound-checkconf -o root-hints /etc/unbound/unbound.conf")).toContain("/etc/unbound/lab-root.hints");
+  });
+
+  it("every lab network is internal, and Docker drops whatever would leave it", async () => {
+    for (const [name, subnet, bridge] of [["internet", "10.0.0.0/24", "l7-internet"], ["campus", "10.1.0.0/24", "l7-campus"]] as const) {
+      const net = await docker.getNetwork(`l7lab_${name}`).inspect();
+      expect(net.Internal, name).toBe(true);
+      expect(rules).toContain(`-A DOCKER-ISOLATION-STAGE-1 ! -d ${subnet} -i ${bridge} -j DROP`);
+      // The lab's own exception only lets traffic stay on the same bridge.
+      expect(rules).toContain(`-A DOCKER-USER -i ${bridge} -o ${bridge} -j ACCEPT`);
+    }
+  });
+
+  it("the management network, which carries only the API, has no NAT and forwards nothing out", async () => {
+    const net = await docker.getNetwork("l7lab_mgmt").inspect();
+    expect(net.Options?.["com.docker.network.bridge.enable_ip_masquerade"]).toBe("false");
+    expect(rules).toContain("-A DOCKER-USER -i l7-mgmt ! -o l7-mgmt -j DROP");
+    const onMgmt = Object.values(net.Containers ?? {}).map((c) => c.Name);
+    expect(onMgmt).toEqual(["l7lab-orchestrator-1"]);
+  });
+
+  it("no lab container is attached to anything but the lab's networks", async () => {
+    const containers = await docker.listContainers({ filters: { label: ["com.docker.compose.project=l7lab"] } });
+    for (const c of containers) {
+      const service = c.Labels["com.docker.compose.service"];
+      const networks = Object.keys(c.NetworkSettings.Networks);
+      if (service === "lab-bridges") {
+        // The one exception: it edits the host's firewall, so it lives in the host's namespace.
+        expect(networks).toEqual(["host"]);
+        continue;
+      }
+      for (const n of networks) expect(["l7lab_internet", "l7lab_campus", "l7lab_mgmt"], `${service} on ${n}`).toContain(n);
+    }
+  });
+});
