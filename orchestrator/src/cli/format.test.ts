@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
+
+describe("CLI formatting", () => {
+  it("pads table columns to the widest cell", () => {
+    expect(table(["service", "health"], [["dns-root", "healthy"], ["bob", "starting"]])).toBe(
+      ["service   health", "dns-root  healthy", "bob       starting"].join("\n"),
+    );
+  });
+
+  it("shows a failed step with its failed assertions under it", () => {
+    expect(
+      stepLine({
+        id: "auth-queries",
+        status: "failed",
+        durationMs: 12,
+        assertions: [{ passed: true, message: "fine" }, { passed: false, message: "count equals 1: got 2" }],
+        transcript: [],
+      }),
+    ).toBe("FAIL auth-queries (12 ms)\n       count equals 1: got 2");
+  });
+
+  it("prints a transcript in C:/S: form", () => {
+    expect(
+      transcriptText({ id: "x", status: "passed", assertions: [], transcript: [{ dir: "C", peer: "p", text: "a? rd=0" }, { dir: "*", peer: "p", text: "timeout" }, { dir: "S", peer: "p", text: "NOERROR" }] }),
+    ).toBe("  C: a? rd=0\n   * timeout\n  S: NOERROR");
+  });
+
+  it("summarises a run with its counts and cleanup", () => {
+    const run: RunView = {
+      id: "ab12",
+      scenario: "dns-resolution",
+      status: "failed",
+      durationMs: 7348,
+      steps: [
+        { id: "a", status: "passed", assertions: [], transcript: [] },
+        { id: "b", status: "failed", assertions: [], transcript: [] },
+        { id: "c", status: "skipped", assertions: [], transcript: [] },
+      ],
+      cleanup: [{ service: "dns-hamburger-1", action: "start", ok: true, message: "started dns-hamburger-1; it is healthy" }],
+    };
+    expect(runSummary(run)).toBe(
+      "dns-resolution (run ab12): FAILED in 7.3 s — 1 passed, 1 failed, 0 errors, 1 skipped\n  cleanup: started dns-hamburger-1; it is healthy",
+    );
+  });
+});

@@ -1,0 +1,56 @@
+/** Pure text rendering for the CLI: tables, run progress, transcripts. */
+
+export interface StepView {
+  id: string;
+  title?: string;
+  status: string;
+  durationMs?: number;
+  assertions: { passed: boolean; message: string }[];
+  transcript: { dir: string; peer: string; text: string }[];
+  error?: { message: string };
+}
+
+export interface RunView {
+  id: string;
+  scenario: string;
+  status: string;
+  durationMs?: number;
+  steps: StepView[];
+  cleanup: { service: string; action: string; ok: boolean; message: string }[];
+  error?: { message: string };
+}
+
+const MARK: Record<string, string> = { passed: "ok  ", failed: "FAIL", error: "ERR ", skipped: "skip", running: "... ", pending: "    " };
+
+/** A plain-text table: columns padded to their widest cell. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** One line for a finished (or failed) step, plus its failed assertions or error underneath. */
+export function stepLine(step: StepView): string {
+  const ms = step.durationMs === undefined ? "" : ` (${step.durationMs} ms)`;
+  const lines = [`${MARK[step.status] ?? step.status} ${step.id}${step.title ? `: ${step.title}` : ""}${ms}`];
+  if (step.error) lines.push(`       ${step.error.message}`);
+  for (const a of step.assertions.filter((x) => !x.passed)) lines.push(`       ${a.message}`);
+  return lines.join("\n");
+}
+
+/** The transcript of a step in the textbook's C:/S: form, with the peer on each line. */
+export function transcriptText(step: StepView): string {
+  return step.transcript.map((l) => `  ${l.dir === "*" ? " *" : `${l.dir}:`} ${l.text}`).join("\n");
+}
+
+/** The closing summary of a run. */
+export function runSummary(run: RunView): string {
+  const count = (s: string) => run.steps.filter((x) => x.status === s).length;
+  const lines = [
+    `${run.scenario} (run ${run.id}): ${run.status.toUpperCase()}${run.durationMs === undefined ? "" : ` in ${(run.durationMs / 1000).toFixed(1)} s`}` +
+      ` — ${count("passed")} passed, ${count("failed")} failed, ${count("error")} errors, ${count("skipped")} skipped`,
+  ];
+  if (run.error) lines.push(`  ${run.error.message}`);
+  for (const c of run.cleanup) lines.push(`  cleanup: ${c.ok ? "" : "FAILED "}${c.message}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,110 @@
+/**
+ * The l7lab CLI: the API's operations from a terminal. A thin client: every command is one or a
+ * few calls to the orchestrator's API (http://127.0.0.1:8080/api, or L7LAB_API_URL).
+ *
+ *   l7lab status                      services, addresses and health
+ *   l7lab scenarios                   scenario files, valid or with what to fix
+ *   l7lab run <scenario> [--transcript]   run a scenario, showing each step as it finishes
+ *   l7lab show <run-id> [--transcript]    a run's record
+ *   l7lab service <name> <action>     stop, start, restart, pause, unpause or kill a service
+ */
+import { runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
+
+const base = (process.env["L7LAB_API_URL"] ?? `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`).replace(/\/$/, "");
+const COMMANDS = ["status", "scenarios", "run", "show", "service", "help"];
+
+class CliError extends Error {}
+
+async function call<T>(method: string, path: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(base + path, { method });
+  } catch (error) {
+    throw new CliError(`cannot reach the orchestrator at ${base} (${(error as Error).cause ?? (error as Error).message}). Is the lab up? Try ./l7lab up`);
+  }
+  const body = (await res.json()) as T & { message?: string };
+  if (!res.ok) throw new CliError(`${res.status}: ${body.message ?? JSON.stringify(body)}`);
+  return body;
+}
+
+async function status(): Promise<void> {
+  const t = await call<{ services: { name: string; hostnames: string[]; networks: { ipv4: string }[]; state: string; health: string }[] }>("GET", "/topology");
+  console.log(table(["service", "state", "health", "addresses", "names"], t.services.map((s) => [s.name, s.state, s.health, s.networks.map((n) => n.ipv4).filter(Boolean).join(" "), s.hostnames.join(" ")])));
+}
+
+async function scenarios(): Promise<void> {
+  const list = await call<{ name: string; valid: boolean; title?: string; errors: string[] }[]>("GET", "/scenarios");
+  for (const s of list) {
+    console.log(`${s.valid ? "  " : "! "}${s.name}${s.title ? `: ${s.title}` : ""}`);
+    for (const e of s.errors) console.log(`    ${e}`);
+  }
+}
+
+function printRun(run: RunView, transcripts: boolean): void {
+  for (const step of run.steps) {
+    console.log(stepLine(step));
+    if (transcripts && step.transcript.length) console.log(transcriptText(step));
+  }
+  console.log(runSummary(run));
+}
+
+async function run(name: string | undefined, transcripts: boolean): Promise<number> {
+  if (!name) throw new CliError("usage: l7lab run <scenario> [--transcript]; `l7lab scenarios` lists them");
+  let record = await call<RunView>("POST", `/scenarios/${encodeURIComponent(name)}/runs`);
+  console.log(`run ${record.id} of ${name}: ${record.status}`);
+  let shown = 0;
+  for (;;) {
+    while (shown < record.steps.length && !["pending", "running"].includes(record.steps[shown]!.status)) {
+      const step = record.steps[shown]!;
+      console.log(stepLine(step));
+      if (transcripts && step.transcript.length) console.log(transcriptText(step));
+      shown += 1;
+    }
+    if (["passed", "failed", "error", "aborted"].includes(record.status)) break;
+    await new Promise((r) => setTimeout(r, 300));
+    record = await call<RunView>("GET", `/runs/${record.id}`);
+  }
+  console.log(runSummary(record));
+  return record.status === "passed" ? 0 : 1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const transcripts = rest.includes("--transcript");
+  const args = rest.filter((a) => !a.startsWith("--"));
+  switch (command) {
+    case "status":
+      await status();
+      return 0;
+    case "scenarios":
+      await scenarios();
+      return 0;
+    case "run":
+      return run(args[0], transcripts);
+    case "show":
+      if (!args[0]) throw new CliError("usage: l7lab show <run-id> [--transcript]");
+      printRun(await call<RunView>("GET", `/runs/${encodeURIComponent(args[0])}`), transcripts);
+      return 0;
+    case "service": {
+      const [name, action] = args;
+      if (!name || !action) throw new CliError("usage: l7lab service <name> <stop|start|restart|pause|unpause|kill>");
+      const s = await call<{ service: string; state: string; health: string }>("POST", `/services/${encodeURIComponent(name)}/${encodeURIComponent(action)}`);
+      console.log(`${s.service}: ${s.state}${s.health !== "none" ? ` (${s.health})` : ""}`);
+      return 0;
+    }
+    case undefined:
+    case "help":
+      console.log((await import("node:fs")).readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1, 10).map((l) => l.replace(/^ \*\/?\s?/, "")).join("\n"));
+      return 0;
+    default:
+      throw new CliError(`unknown command "${command}". Valid commands are ${COMMANDS.join(", ")}.`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof CliError ? `l7lab: ${error.message}` : error);
+    process.exit(error instanceof CliError ? 2 : 1);
+  },
+);
