@@ -20,10 +20,20 @@ describe("CLI formatting", () => {
     ).toBe("FAIL auth-queries (12 ms)\n       count equals 1: got 2");
   });
 
-  it("prints a transcript in C:/S: form", () => {
+  it("prints a transcript in C:/S: form, naming each server as the exchange moves to it", () => {
     expect(
-      transcriptText({ id: "x", status: "passed", assertions: [], transcript: [{ dir: "C", peer: "p", text: "a? rd=0" }, { dir: "*", peer: "p", text: "timeout" }, { dir: "S", peer: "p", text: "NOERROR" }] }),
-    ).toBe("  C: a? rd=0\n   * timeout\n  S: NOERROR");
+      transcriptText({
+        id: "x",
+        status: "passed",
+        assertions: [],
+        transcript: [
+          { dir: "C", peer: "10.0.0.10:53", text: "a? rd=0" },
+          { dir: "*", peer: "10.0.0.10:53", text: "timeout" },
+          { dir: "S", peer: "10.0.0.10:53", text: "referral" },
+          { dir: "C", peer: "10.0.0.11:53", text: "a? rd=0" },
+        ],
+      }),
+    ).toBe("  [10.0.0.10:53]\n  C: a? rd=0\n   * timeout\n  S: referral\n  [10.0.0.11:53]\n  C: a? rd=0");
   });
 
   it("summarises a run with its counts and cleanup", () => {

@@ -38,9 +38,15 @@ export function stepLine(step: StepView): string {
   return lines.join("\n");
 }
 
-/** The transcript of a step in the textbook's C:/S: form, with the peer on each line. */
+/** The transcript of a step in the textbook's C:/S: form, with a `[peer]` line wherever the peer changes. */
 export function transcriptText(step: StepView): string {
-  return step.transcript.map((l) => `  ${l.dir === "*" ? " *" : `${l.dir}:`} ${l.text}`).join("\n");
+  const out: string[] = [];
+  let peer: string | undefined;
+  for (const l of step.transcript) {
+    if (l.peer !== peer) out.push(`  [${(peer = l.peer)}]`);
+    out.push(`  ${l.dir === "*" ? " *" : `${l.dir}:`} ${l.text}`);
+  }
+  return out.join("\n");
 }
 
 /** The closing summary of a run. */
