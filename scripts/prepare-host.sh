@@ -52,7 +52,13 @@ ensure_node() {
 
 # ---------------------------------------------------------------- 2. Docker engine and Compose v2
 engine_up() { docker info >/dev/null 2>&1; }
-compose_v2() { docker compose version 2>/dev/null | grep -Eq 'v?2\.'; }
+# Compose v2 or later (the plugin; v1 was the separate Python docker-compose).
+compose_v2() {
+  local v
+  v=$(docker compose version --short 2>/dev/null) || return 1
+  v=${v#v}
+  [ "${v%%.*}" -ge 2 ] 2>/dev/null
+}
 
 apt_updated=0
 apt_update_once() { [ $apt_updated -eq 1 ] || { as_root apt-get update -qq; apt_updated=1; }; }
@@ -105,7 +111,7 @@ ensure_docker() {
   fi
   engine_up || start_dockerd
   compose_v2 || install_compose_from_trixie
-  compose_v2 || die "'docker compose version' does not report Compose v2"
+  compose_v2 || die "'docker compose version' does not report Compose v2 or later"
   log "docker engine $(docker version -f '{{.Server.Version}}') with compose $(docker compose version --short) is ready"
 }
 

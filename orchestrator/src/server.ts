@@ -18,7 +18,7 @@ if (!Number.isInteger(env.port) || env.port <= 0 || env.port > 65535) {
 }
 
 const topology = await loadComposeTopology(env.composeFile);
-const docker = await DockerodeAdapter.forCurrentProject(topology.project);
+const docker = new DockerodeAdapter(topology.project);
 const registry = defaultProbes();
 const catalog = await ScenarioCatalog.load(env.scenariosDir, { registry, topology });
 const engine = new ScenarioEngine({ registry, docker, topology });

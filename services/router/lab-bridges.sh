@@ -23,8 +23,10 @@ for candidate in iptables-nft iptables-legacy; do
 done
 
 if [ -z "$IPT" ]; then
-  [ "${1:-}" = "--check" ] && exit 0
-  echo "lab-bridges: no DOCKER-USER chain on this host (Docker without iptables?): nothing to do"
+  # Without Docker's DOCKER-USER chain (a Docker that does not manage iptables) the campus cannot
+  # route and the management network is not sealed: say so, and stay unhealthy.
+  echo "lab-bridges: no DOCKER-USER chain in the host's iptables (nft or legacy); the lab's routing and the management network's seal cannot be set up" >&2
+  [ "${1:-}" = "--check" ] && exit 1
   exec sleep infinity
 fi
 

@@ -1,12 +1,13 @@
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { api, repoRoot } from "./lab.ts";
+import { api, repoRoot, topology } from "./lab.ts";
 
 type ErrorBody = { statusCode: number; error: string; message: string };
 type Service = { service: string; state: string; health: string };
 
-async function allRunning(): Promise<Service[]> {
+/** The services that are not running (an empty list is what every bad-input test wants). */
+async function notRunning(): Promise<Service[]> {
   const reply = await api<Service[]>("GET", "/services");
   return reply.body.filter((s) => s.state !== "running");
 }
@@ -15,7 +16,7 @@ describe("the orchestrator's API", () => {
   it("reports its health and the Docker engine's", async () => {
     const reply = await api("GET", "/health");
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ status: "ok", docker: true, project: "l7lab" });
+    expect(reply.body).toMatchObject({ status: "ok", docker: true, project: topology.project });
   });
 
   it("shows the topology from docker-compose.yml with live health", async () => {
@@ -47,6 +48,13 @@ describe("the orchestrator's API", () => {
     expect(unpaused.body.state).toBe("running");
     const restarted = await api<Service>("POST", "/services/dns-crepes/restart");
     expect(restarted.body.state).toBe("running");
+    // Back to healthy: its health check asks it a real query.
+    let health = restarted.body.health;
+    for (let i = 0; i < 40 && health !== "healthy"; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      health = (await api<Service>("GET", "/services/dns-crepes")).body.health;
+    }
+    expect(health).toBe("healthy");
   });
 });
 
@@ -69,13 +77,17 @@ describe("bad input to the API gets a clear 4xx and changes nothing", () => {
     const reply = await api<ErrorBody>("POST", "/services/dns-root/explode");
     expect(reply.status).toBe(404);
     expect(reply.body.message).toMatch(/"pause".*"restart".*"start".*"stop"/);
-    expect(await allRunning()).toEqual([]);
+    expect(await notRunning()).toEqual([]);
   });
 
-  it("the orchestrator refuses to stop itself", async () => {
-    const reply = await api<ErrorBody>("POST", "/services/orchestrator/stop");
-    expect(reply.status).toBe(409);
-    expect(reply.body.message).toContain("cannot stop itself");
+  it("the orchestrator and the host-setup helper cannot be acted on", async () => {
+    const self = await api<ErrorBody>("POST", "/services/orchestrator/stop");
+    expect(self.status).toBe(409);
+    expect(self.body.message).toContain("serves the API");
+    const bridges = await api<ErrorBody>("POST", "/services/lab-bridges/kill");
+    expect(bridges.status).toBe(409);
+    expect(bridges.body.message).toContain("firewall");
+    expect(await notRunning()).toEqual([]);
   });
 
   it("an unknown scenario: 404 naming the valid scenarios", async () => {
@@ -116,6 +128,6 @@ describe("bad input to the API gets a clear 4xx and changes nothing", () => {
     const reply = await api<ErrorBody>("POST", "/scenarios/zz-invalid-by-test/runs?wait=true");
     expect(reply.status).toBe(400);
     expect(reply.body.message).toContain("dns-hambuger-1");
-    expect(await allRunning()).toEqual([]);
+    expect(await notRunning()).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from "testcontainers";
-import { repoRoot, apiBase } from "./lab.ts";
+import { apiBase, repoRoot, topology } from "./lab.ts";
 
 /**
  * Brings the compose lab up once for all integration suites, with testcontainers, and waits on
@@ -12,7 +12,7 @@ import { repoRoot, apiBase } from "./lab.ts";
 export default async function setup(): Promise<() => Promise<void>> {
   // There is no registry to pull testcontainers' reaper from; the teardown below cleans up.
   process.env["TESTCONTAINERS_RYUK_DISABLED"] = "true";
-  const project = "l7lab";
+  const project = topology.project;
   const running = await new Docker().listContainers({ filters: { label: [`com.docker.compose.project=${project}`], status: ["running"] } });
   const wasRunning = running.length > 0;
 

@@ -2,8 +2,10 @@ import { execFileSync } from "node:child_process";
 import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
+import { topology } from "./lab.ts";
 
-const lab = new DockerodeAdapter("l7lab");
+const lab = new DockerodeAdapter(topology.project);
+const networkName = (name: string) => `${topology.project}_${name}`;
 const docker = new Docker();
 
 async function sh(service: string, command: string): Promise<string> {
@@ -67,8 +69,10 @@ describe("the lab is hermetic", () => {
   });
 
   it("every lab network is internal, and Docker drops whatever would leave it", async () => {
-    for (const [name, subnet, bridge] of [["internet", "10.0.0.0/24", "l7-internet"], ["campus", "10.1.0.0/24", "l7-campus"]] as const) {
-      const net = await docker.getNetwork(`l7lab_${name}`).inspect();
+    const labNetworks = topology.networks.filter((n) => n.name !== "mgmt");
+    expect(labNetworks.map((n) => n.name)).toEqual(["internet", "campus"]);
+    for (const { name, subnet, bridge } of labNetworks) {
+      const net = await docker.getNetwork(networkName(name)).inspect();
       expect(net.Internal, name).toBe(true);
       expect(rules).toContain(`-A DOCKER-ISOLATION-STAGE-1 ! -d ${subnet} -i ${bridge} -j DROP`);
       // The lab's own exception only lets traffic stay on the same bridge.
@@ -77,15 +81,18 @@ describe("the lab is hermetic", () => {
   });
 
   it("the management network, which carries only the API, has no NAT and forwards nothing out", async () => {
-    const net = await docker.getNetwork("l7lab_mgmt").inspect();
+    const net = await docker.getNetwork(networkName("mgmt")).inspect();
+    expect(net.Internal).toBe(false);
     expect(net.Options?.["com.docker.network.bridge.enable_ip_masquerade"]).toBe("false");
-    expect(rules).toContain("-A DOCKER-USER -i l7-mgmt ! -o l7-mgmt -j DROP");
+    const bridge = topology.networks.find((n) => n.name === "mgmt")?.bridge;
+    expect(rules).toContain(`-A DOCKER-USER -i ${bridge} ! -o ${bridge} -j DROP`);
     const onMgmt = Object.values(net.Containers ?? {}).map((c) => c.Name);
-    expect(onMgmt).toEqual(["l7lab-orchestrator-1"]);
+    expect(onMgmt).toEqual([`${topology.project}-orchestrator-1`]);
   });
 
   it("no lab container is attached to anything but the lab's networks", async () => {
-    const containers = await docker.listContainers({ filters: { label: ["com.docker.compose.project=l7lab"] } });
+    const containers = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${topology.project}`] } });
+    const allowed = topology.networks.map((n) => networkName(n.name));
     for (const c of containers) {
       const service = c.Labels["com.docker.compose.service"];
       const networks = Object.keys(c.NetworkSettings.Networks);
@@ -94,7 +101,7 @@ describe("the lab is hermetic", () => {
         expect(networks).toEqual(["host"]);
         continue;
       }
-      for (const n of networks) expect(["l7lab_internet", "l7lab_campus", "l7lab_mgmt"], `${service} on ${n}`).toContain(n);
+      for (const n of networks) expect(allowed, `${service} on ${n}`).toContain(n);
     }
   });
 });

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProbeRegistry } from "../probes/registry.ts";
 import { ScenarioCatalog } from "../scenarios/catalog.ts";
 import { ScenarioEngine } from "../scenarios/engine.ts";
-import { constantProbe, FakeDocker, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
+import { Topology } from "../docker/topology.ts";
+import { constantProbe, fakeProbe, FakeDocker, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
 import { buildApp } from "./app.ts";
 
 // The API over a fake Docker: what every route answers, and that bad input changes nothing.
@@ -14,14 +15,18 @@ import { buildApp } from "./app.ts";
 describe("API", () => {
   let app: FastifyInstance;
   let dir: string;
-  const docker = Object.assign(new FakeDocker(SERVICES), { project: "l7lab", ping: () => Promise.resolve(true) });
+  const docker = Object.assign(new FakeDocker([...SERVICES, "orchestrator"]), { project: "l7lab", ping: () => Promise.resolve(true) });
+  let release: () => void = () => undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "l7lab-api-"));
     await writeFile(join(dir, "ok.yaml"), "name: ok\ntitle: a probe\nsteps:\n  - id: one\n    probe: fixed\n    expect: [{ path: answer, equals: 42 }]\n");
+    await writeFile(join(dir, "slow.yaml"), "name: slow\ntitle: a probe that waits\nsteps:\n  - id: one\n    probe: gate\n");
     await writeFile(join(dir, "broken.yaml"), "name: broken\ntitle: broken\nsteps:\n  - id: one\n    service: dns-resolvr\n    action: stop\n");
-    const registry = new ProbeRegistry([constantProbe("fixed", { answer: 42 })]);
-    const topology = testTopology();
+    const gate = fakeProbe("gate", () => new Promise((resolve) => (release = () => resolve({ ok: true, data: {}, transcript: [] }))));
+    const registry = new ProbeRegistry([constantProbe("fixed", { answer: 42 }), gate]);
+    const lab = testTopology();
+    const topology = new Topology(lab.project, [...lab.services, { name: "orchestrator", hostnames: [], role: "orchestrator", description: "", networks: [] }], [...lab.networks]);
     const catalog = await ScenarioCatalog.load(dir, { registry, topology });
     const engine = new ScenarioEngine({ registry, docker, topology });
     app = await buildApp({ docker, topology, registry, catalog, engine });
@@ -49,7 +54,8 @@ describe("API", () => {
   it.each([
     ["an unknown service", "POST", "/api/services/dns-resolvr/stop", 404, /service "dns-resolvr" is not known\. Valid services are .*"dns-resolver"/],
     ["an unknown action", "POST", "/api/services/dns-resolver/reboot", 404, /action "reboot" is not known\. Valid actions are "kill", "pause", "restart", "start", "stop" and "unpause"/],
-    ["an unknown scenario", "POST", "/api/scenarios/nope/runs", 404, /scenario "nope" is not known\. Valid scenarios are "broken" and "ok"/],
+    ["an unknown scenario", "POST", "/api/scenarios/nope/runs", 404, /scenario "nope" is not known\. Valid scenarios are "broken", "ok" and "slow"/],
+    ["an action on the orchestrator", "POST", "/api/services/orchestrator/stop", 409, /service "orchestrator" cannot be acted on .*serves the API/],
     ["an invalid scenario", "POST", "/api/scenarios/broken/runs", 400, /"dns-resolvr".*"dns-resolver"/],
     ["a malformed query", "POST", "/api/scenarios/ok/runs?wait=sometimes", 400, /querystring\/wait must be boolean/],
     ["an unknown run", "GET", "/api/runs/zzz", 404, /run "zzz" is not known/],
@@ -65,7 +71,7 @@ describe("API", () => {
   it("lists scenarios with their validity and problems", async () => {
     const res = await app.inject({ method: "GET", url: "/api/scenarios" });
     const list = res.json() as { name: string; valid: boolean; errors: string[] }[];
-    expect(list.map((s) => [s.name, s.valid])).toEqual([["broken", false], ["ok", true]]);
+    expect(list.map((s) => [s.name, s.valid])).toEqual([["broken", false], ["ok", true], ["slow", true]]);
     expect(list[0]!.errors.join()).toContain('"dns-resolvr"');
   });
 
@@ -74,6 +80,18 @@ describe("API", () => {
     expect(res.json()).toMatchObject({ service: "dns-resolver", state: "paused" });
     await app.inject({ method: "POST", url: "/api/services/dns-resolver/unpause" });
     expect(docker.services.get("dns-resolver")?.state).toBe("running");
+  });
+
+  it("refuses service actions while a run is in progress: the run's own cleanup would fight them", async () => {
+    const started = (await app.inject({ method: "POST", url: "/api/scenarios/slow/runs" })).json();
+    const res = await app.inject({ method: "POST", url: "/api/services/dns-resolver/stop" });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().message).toContain(`run ${started.id} of scenario "slow" is running`);
+    expect(docker.services.get("dns-resolver")?.state).toBe("running");
+    release();
+    const done = await app.inject({ method: "GET", url: `/api/runs/${started.id}?wait=true` });
+    expect(done.json().status).toBe("passed");
+    expect((await app.inject({ method: "POST", url: "/api/services/dns-resolver/restart" })).statusCode).toBe(200);
   });
 
   it("serves an OpenAPI 3 document with every route", async () => {

@@ -63,10 +63,14 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     return reply.code(500).send({ statusCode: 500, error: "INTERNAL", message: "internal error: see the orchestrator's log" });
   });
 
+  // Every route, for the 404 answer to list.
+  const routes: string[] = [];
+  app.addHook("onRoute", (route) => {
+    if (route.method === "HEAD" || (Array.isArray(route.method) && route.method.includes("HEAD"))) return;
+    routes.push(`${String(route.method)} ${route.url}`);
+  });
+
   app.setNotFoundHandler((request, reply) => {
-    const routes = ["GET /api/health", "GET /api/topology", "GET /api/services", "GET /api/services/:name",
-      "POST /api/services/:name/:action", "GET /api/probes", "GET /api/scenarios", "GET /api/scenarios/:name",
-      "POST /api/scenarios/:name/runs", "GET /api/runs", "GET /api/runs/:id", "POST /api/runs/:id/abort", "GET /api/openapi.json"];
     return reply.code(404).send({
       statusCode: 404,
       error: "NO_ROUTE",

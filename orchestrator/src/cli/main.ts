@@ -8,6 +8,8 @@
  *   l7lab show <run-id> [--transcript]    a run's record
  *   l7lab service <name> <action>     stop, start, restart, pause, unpause or kill a service
  */
+import { SERVICE_ACTIONS } from "../docker/docker-adapter.ts";
+import { FINISHED_RUN_STATUSES, type RunStatus } from "../scenarios/run-types.ts";
 import { runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 
 const base = (process.env["L7LAB_API_URL"] ?? `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`).replace(/\/$/, "");
@@ -60,7 +62,7 @@ async function run(name: string | undefined, transcripts: boolean): Promise<numb
       if (transcripts && step.transcript.length) console.log(transcriptText(step));
       shown += 1;
     }
-    if (["passed", "failed", "error", "aborted"].includes(record.status)) break;
+    if (FINISHED_RUN_STATUSES.includes(record.status as RunStatus)) break;
     await new Promise((r) => setTimeout(r, 300));
     record = await call<RunView>("GET", `/runs/${record.id}`);
   }
@@ -87,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case "service": {
       const [name, action] = args;
-      if (!name || !action) throw new CliError("usage: l7lab service <name> <stop|start|restart|pause|unpause|kill>");
+      if (!name || !action) throw new CliError(`usage: l7lab service <name> <${SERVICE_ACTIONS.join("|")}>`);
       const s = await call<{ service: string; state: string; health: string }>("POST", `/services/${encodeURIComponent(name)}/${encodeURIComponent(action)}`);
       console.log(`${s.service}: ${s.state}${s.health !== "none" ? ` (${s.health})` : ""}`);
       return 0;

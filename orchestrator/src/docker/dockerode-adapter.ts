@@ -1,7 +1,6 @@
-import { hostname } from "node:os";
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
-import { DockerError, L7labError, UnknownNameError } from "../common/errors.ts";
+import { DockerError, L7labError } from "../common/errors.ts";
 import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "./docker-adapter.ts";
 import { parseDockerLogs } from "./docker-log.ts";
 
@@ -16,22 +15,6 @@ export class DockerodeAdapter implements DockerAdapter {
   constructor(project: string, docker: Docker = new Docker()) {
     this.project = project;
     this.#docker = docker;
-  }
-
-  /**
-   * The compose project this process runs in when it runs in a container of the lab (read from its
-   * own container's labels), else `fallback`: so a lab brought up under another project name
-   * (as the test suite may) is still found.
-   */
-  static async forCurrentProject(fallback: string, docker: Docker = new Docker()): Promise<DockerodeAdapter> {
-    try {
-      const self = await docker.getContainer(hostname()).inspect();
-      const project = self.Config.Labels?.[PROJECT_LABEL];
-      if (project) return new DockerodeAdapter(project, docker);
-    } catch {
-      // not in a container, or not in a compose project
-    }
-    return new DockerodeAdapter(fallback, docker);
   }
 
   async ping(): Promise<boolean> {
@@ -68,7 +51,12 @@ export class DockerodeAdapter implements DockerAdapter {
   async serviceState(service: string): Promise<ServiceState> {
     const all = await this.listServices();
     const found = all.find((s) => s.service === service);
-    if (!found) throw new UnknownNameError("service", service, all.map((s) => s.service));
+    if (!found) {
+      throw new L7labError("NO_CONTAINER", 409, `service "${service}" has no container in compose project "${this.project}". Is the lab up? Start it with "docker compose up -d ${service}".`, {
+        service,
+        containers: all.map((s) => s.service),
+      });
+    }
     return found;
   }
 
@@ -134,7 +122,12 @@ export class DockerodeAdapter implements DockerAdapter {
         stream.on("close", () => { clearTimeout(timer); resolve(); });
         stream.on("error", (e: Error) => { clearTimeout(timer); reject(e); });
       });
-      const info = await exec.inspect();
+      // The stream can end a moment before Docker records the exit code.
+      let info = await exec.inspect();
+      for (let i = 0; i < 20 && (info.Running || info.ExitCode === null); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        info = await exec.inspect();
+      }
       return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
     } catch (cause) {
       if (cause instanceof L7labError) throw cause;

@@ -26,6 +26,20 @@ describe("parseComposeTopology", () => {
     expect(t.resolveHost("10.9.9.9")).toBe("10.9.9.9");
   });
 
+  it("knows which addresses are the lab's, with loopback for tests, and which bridges the lab names", () => {
+    const t = parseComposeTopology(compose);
+    expect(["10.0.0.10", "10.1.0.254", "127.0.0.1"].map((a) => t.isLabAddress(a))).toEqual([true, true, true]);
+    expect(["10.254.0.250", "10.2.0.1", "8.8.8.8", "192.0.2.1", "not-an-ip", "10.0.0.256"].map((a) => t.isLabAddress(a))).toEqual([false, false, false, false, false, false]);
+    expect(t.networks.map((n) => n.bridge)).toEqual(["l7-internet", "l7-campus", "l7-mgmt"]);
+  });
+
+  it("protects the orchestrator and the host-setup helper from scenarios and the API", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.protectedReason("orchestrator")).toMatch(/cannot be acted on.*serves the API/);
+    expect(t.protectedReason("lab-bridges")).toMatch(/firewall/);
+    expect(t.protectedReason("dns-root")).toBeUndefined();
+  });
+
   it("names the valid services when asked for an unknown one", () => {
     const t = parseComposeTopology(compose);
     expect(() => t.service("dns-rot")).toThrow(/service "dns-rot" is not known\. Valid services are .*"dns-root"/);

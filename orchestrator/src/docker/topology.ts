@@ -16,7 +16,19 @@ export interface NetworkSpec {
   subnet: string;
   internal: boolean;
   description: string;
+  /** The host bridge's name, when the compose file fixes it (driver_opts). */
+  bridge?: string;
 }
+
+/**
+ * Roles of services that scenarios and the API must not stop, pause or run commands in: the
+ * orchestrator (it runs the scenarios and serves the API) and the host-setup helper (it runs in the
+ * host's network namespace and keeps the lab's firewall rules).
+ */
+const PROTECTED_ROLES: Record<string, string> = {
+  orchestrator: "it runs the scenarios and serves the API",
+  "host-setup": "it keeps the host's firewall rules for the lab, in the host's network namespace",
+};
 
 export interface ServiceSpec {
   name: string;
@@ -46,6 +58,20 @@ export class Topology {
     const found = this.services.find((s) => s.name === name);
     if (!found) throw new UnknownNameError("service", name, this.serviceNames());
     return found;
+  }
+
+  /** Why scenarios and the API may not act on this service, or undefined when they may. */
+  protectedReason(name: string): string | undefined {
+    const why = PROTECTED_ROLES[this.service(name).role];
+    return why === undefined ? undefined : `service "${name}" cannot be acted on from a scenario or the API: ${why}. Use docker compose on the host.`;
+  }
+
+  /** Whether an IPv4 address lies in one of the lab's internal networks, or on loopback. */
+  isLabAddress(address: string): boolean {
+    const ip = ipv4ToNumber(address);
+    if (ip === undefined) return false;
+    if (ip >>> 24 === 127) return true;
+    return this.networks.some((n) => n.internal && inSubnet(ip, n.subnet));
   }
 
   byRole(role: string): ServiceSpec[] {
@@ -78,6 +104,23 @@ export class Topology {
   }
 }
 
+function ipv4ToNumber(address: string): number | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!m) return undefined;
+  const octets = m.slice(1).map(Number);
+  if (octets.some((o) => o > 255)) return undefined;
+  return octets.reduce((acc, o) => acc * 256 + o, 0);
+}
+
+function inSubnet(ip: number, subnet: string): boolean {
+  const [base, bits] = subnet.split("/");
+  const network = base === undefined ? undefined : ipv4ToNumber(base);
+  const prefix = Number(bits);
+  if (network === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) return false;
+  const size = 2 ** (32 - prefix);
+  return Math.floor(ip / size) === Math.floor(network / size);
+}
+
 type Json = Record<string, unknown>;
 const asObject = (v: unknown): Json => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
 
@@ -96,11 +139,13 @@ export function parseComposeTopology(text: string): Topology {
   const networks: NetworkSpec[] = Object.entries(asObject(doc["networks"])).map(([name, raw]) => {
     const net = asObject(raw);
     const config = asObject(asObject(net["ipam"])["config"] ? (asObject(net["ipam"])["config"] as unknown[])[0] : {});
+    const bridge = asObject(net["driver_opts"])["com.docker.network.bridge.name"];
     return {
       name,
       subnet: String(config["subnet"] ?? ""),
       internal: net["internal"] === true,
       description: labelsOf(net)["l7lab.description"] ?? "",
+      ...(typeof bridge === "string" ? { bridge } : {}),
     };
   });
   const services: ServiceSpec[] = Object.entries(asObject(doc["services"])).map(([name, raw]) => {

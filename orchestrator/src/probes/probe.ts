@@ -26,10 +26,22 @@ export interface ProbeOutcome<R = unknown> {
   transcript: TranscriptLine[];
 }
 
-/** One protocol probe. `params` is validated against `paramsSchema` before `run` is called. */
+/** What a probe's load-time check can see: the lab, and the ids of the steps before this one. */
+export interface ProbeCheckContext {
+  topology: Topology;
+  earlierStepIds: readonly string[];
+}
+
+/**
+ * One protocol probe. `params` is validated against `paramsSchema` when a scenario is loaded and
+ * again before `run` is called. `check`, when a probe has one, finds the problems a schema cannot
+ * (an unknown service, a server outside the lab) at load time, so that a scenario that would fail
+ * halfway, after a fault, is refused before it starts.
+ */
 export interface Probe<S extends TSchema = TSchema, R = unknown> {
   readonly name: string;
   readonly description: string;
   readonly paramsSchema: S;
+  check?(params: Static<S>, ctx: ProbeCheckContext): string[];
   run(params: Static<S>, ctx: ProbeContext): Promise<ProbeOutcome<R>>;
 }

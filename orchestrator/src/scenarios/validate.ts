@@ -4,6 +4,7 @@ import type { TSchema } from "typebox";
 import { listChoices, UnknownNameError } from "../common/errors.ts";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
 import type { Topology } from "../docker/topology.ts";
+import type { Probe } from "../probes/probe.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
 import { normalizeAssertion, operatorsIn } from "./assertions.ts";
 import { parseDuration } from "./duration.ts";
@@ -119,25 +120,30 @@ function checkAssertions(list: unknown, name: "expect" | "assert", kind: StepKin
 function checkService(name: unknown, topology: Topology, problems: string[]): void {
   if (typeof name !== "string") return;
   try {
-    topology.service(name);
+    const reason = topology.protectedReason(name);
+    if (reason) problems.push(reason);
   } catch (error) {
     problems.push((error as Error).message);
   }
 }
 
-function checkProbe(step: Json, registry: ProbeRegistry, problems: string[]): void {
+function checkProbe(step: Json, registry: ProbeRegistry, topology: Topology, earlierStepIds: string[], problems: string[]): void {
   if (typeof step["probe"] !== "string") return;
-  let schema: TSchema;
+  let probe: Probe;
   try {
-    schema = registry.get(step["probe"]).paramsSchema;
+    probe = registry.get(step["probe"]);
   } catch (error) {
     problems.push((error as Error).message);
     return;
   }
+  const schema: TSchema = probe.paramsSchema;
   if (step["with"] !== undefined && !isObject(step["with"])) return; // the step schema reports it
   const params = Value.Default(schema, structuredClone(step["with"] ?? {}));
   const found = schemaProblems(schema, undefined, params, `the parameters ("with") of probe "${step["probe"]}"`, ["with"]);
   problems.push(...found.map((p) => `${p} (probe "${step["probe"]}" parameters)`));
+  if (found.length === 0 && probe.check) {
+    problems.push(...probe.check(params, { topology, earlierStepIds }).map((p) => `${p} (probe "${step["probe"]}" parameters)`));
+  }
 }
 
 function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: StepIndex, duplicateOf: number | undefined): { step?: Step; problems: string[] } {
@@ -158,7 +164,7 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
 
   switch (kind) {
     case "probe":
-      checkProbe(raw, ctx.registry, problems);
+      checkProbe(raw, ctx.registry, ctx.topology, [...ids].filter(([, i]) => i < position).map(([id]) => id), problems);
       break;
     case "service":
       checkService(raw["service"], ctx.topology, problems);

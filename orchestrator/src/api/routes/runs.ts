@@ -6,7 +6,7 @@ import type { AppDeps } from "../app.ts";
 export const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.get(
     "/runs",
-    { schema: { summary: "Every run kept in memory, newest last", response: { 200: Type.Array(RunRecordSchema) } } },
+    { schema: { summary: "Every run kept in memory, newest first", response: { 200: Type.Array(RunRecordSchema) } } },
     async () => deps.engine.list(),
   );
 

@@ -39,11 +39,15 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
     },
     async (req) => {
       const { name, action } = req.params;
-      // Check both names before touching anything: bad input must change nothing.
+      // Check everything before touching anything: bad input must change nothing.
       deps.topology.service(name);
       if (!(SERVICE_ACTIONS as readonly string[]).includes(action)) throw new UnknownNameError("action", action, SERVICE_ACTIONS);
-      if (deps.topology.service(name).role === "orchestrator" && action !== "start" && action !== "unpause") {
-        throw new L7labError("SELF_ACTION", 409, `the orchestrator cannot ${action} itself: it serves this API. Use "docker compose ${action} ${name}" on the host.`, { service: name, action });
+      const reason = deps.topology.protectedReason(name);
+      if (reason) throw new L7labError("PROTECTED_SERVICE", 409, reason, { service: name, action });
+      // A run undoes its own faults at its end; an action from here meanwhile would fight it.
+      const active = deps.engine.list().find((r) => r.status === "running" || r.status === "queued");
+      if (active) {
+        throw new L7labError("RUN_IN_PROGRESS", 409, `run ${active.id} of scenario "${active.scenario}" is ${active.status}; wait for it (GET /api/runs/${active.id}?wait=true) or abort it (POST /api/runs/${active.id}/abort) first`, { run: active.id });
       }
       return deps.docker.act(name, action as ServiceAction);
     },

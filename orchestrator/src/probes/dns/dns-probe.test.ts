@@ -16,9 +16,12 @@ const topology = new Topology("l7lab", [
   service("resolver", "dns-resolver", "127.0.0.1", ["resolver.lab"]),
   service("root", "dns-root", "127.0.0.1", ["a.root-servers.net"]),
   service("auth-secondary", "dns-auth", "127.0.0.1", ["dns2.hamburger.edu"]),
-  service("web", "web", "198.51.100.80"),
-], []);
-const otherTopology = new Topology("l7lab", [service("resolver", "dns-resolver", "10.0.0.53"), service("root", "dns-root", "10.0.0.1")], []);
+  service("web", "web", "10.0.0.80"),
+  service("outside", "web", "198.51.100.80"),
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+const otherTopology = new Topology("l7lab", [service("resolver", "dns-resolver", "10.0.0.53"), service("root", "dns-root", "10.0.0.1")], [
+  { name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" },
+]);
 
 function context(signal = new AbortController().signal): ProbeContext {
   return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
@@ -51,19 +54,21 @@ describe("serverAddress", () => {
     { title: "recursive defaults to the dns-resolver", input: { mode: "recursive" as const, server: undefined }, expected: "10.0.0.53" },
     { title: "iterative defaults to the dns-root", input: { mode: "iterative" as const, server: undefined }, expected: "10.0.0.1" },
     { title: "a compose service name", input: { mode: "direct" as const, server: "root" }, expected: "10.0.0.1" },
-    { title: "an address as is", input: { mode: "direct" as const, server: "192.0.2.9" }, expected: "192.0.2.9" },
+    { title: "a lab address as is", input: { mode: "direct" as const, server: "10.0.0.9" }, expected: "10.0.0.9" },
   ])("$title", ({ input, expected }) => {
     expect(serverAddress(input.mode, input.server, otherTopology)).toBe(expected);
   });
 
   it("resolves a lab host name", () => {
-    expect(serverAddress("direct", "web", topology)).toBe("198.51.100.80");
+    expect(serverAddress("direct", "web", topology)).toBe("10.0.0.80");
     expect(serverAddress("direct", "dns2.hamburger.edu.", topology)).toBe("127.0.0.1");
   });
 
   it.each([
     { title: "direct without a server", input: { mode: "direct" as const, server: undefined }, expected: 'mode "direct" needs a server' },
     { title: "an unknown name", input: { mode: "recursive" as const, server: "nowhere.example" }, expected: 'server "nowhere.example" is not a lab service' },
+    { title: "an address outside the lab", input: { mode: "direct" as const, server: "8.8.8.8" }, expected: 'server "8.8.8.8" (8.8.8.8) is not in the lab\'s networks (10.0.0.0/24)' },
+    { title: "a service outside the lab's networks", input: { mode: "direct" as const, server: "outside" }, expected: "(198.51.100.80) is not in the lab's networks" },
   ])("rejects $title", ({ input, expected }) => {
     expect(() => serverAddress(input.mode, input.server, topology)).toThrow(InvalidInputError);
     expect(() => serverAddress(input.mode, input.server, topology)).toThrow(expected);
@@ -148,6 +153,16 @@ describe("dnsProbe", () => {
     const data = out.data as DnsTraceResult;
     expect(data).toMatchObject({ mode: "iterative", zones: [".", "edu."], addresses: ["192.0.2.80"], rcode: "NOERROR", cnames: [] });
     expect(s.queries.every((q) => !q.rd)).toBe(true);
+  });
+
+  it("iterative: a referral to a server outside the lab is not followed", async () => {
+    const s = await fake((q) => respond(q, { authorities: [rr("edu", "NS", "a.edu-servers.net")], additionals: [rr("a.edu-servers.net", "A", "198.51.100.53")] }));
+    const out = await run({ mode: "iterative", name: "www.hamburger.edu", port: s.port, timeoutMs: 200 });
+    const data = out.data as DnsTraceResult;
+    expect(s.queries).toHaveLength(1);
+    expect(data.hops.map((h) => [h.kind, h.server])).toEqual([["referral", "127.0.0.1"], ["error", "198.51.100.53"]]);
+    expect(data.hops[1]?.error).toBe("198.51.100.53 is not a lab address; it was not asked");
+    expect(data.rcode).toBe("SERVFAIL");
   });
 
   it("iterative: a silent root is ok: false", async () => {

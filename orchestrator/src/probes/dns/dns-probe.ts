@@ -57,6 +57,10 @@ export function serverAddress(mode: DnsMode, server: string | undefined, topolog
   if (isIP(address) === 0) {
     throw new InvalidInputError("DNS probe parameters", [`server "${server}" is not a lab service, a lab host name or an IP address`]);
   }
+  if (!topology.isLabAddress(address)) {
+    const subnets = topology.networks.filter((n) => n.internal).map((n) => n.subnet);
+    throw new InvalidInputError("DNS probe parameters", [`server "${server}" (${address}) is not in the lab's networks (${subnets.join(", ")}); the probe asks only lab servers`]);
+  }
   return address;
 }
 
@@ -105,6 +109,7 @@ async function trace(params: DnsProbeParams, ctx: ProbeContext): Promise<ProbeOu
     tcp: params.tcp,
     signal: ctx.signal,
     transcript,
+    allowAddress: (address) => ctx.topology.isLabAddress(address),
   });
   if (data.servers.length > 0) return { ok: true, data, transcript: transcript.lines };
   const timedOut = data.hops.length > 0 && data.hops.every((h) => h.kind === "timeout");
@@ -125,6 +130,14 @@ export const dnsProbe: Probe<typeof dnsParamsSchema, DnsProbeResult> = {
   name: "dns",
   description: "Looks a name up: through the lab resolver, directly at one server, or iteratively from the root (dig +trace).",
   paramsSchema: dnsParamsSchema,
+  check(params, ctx) {
+    try {
+      serverAddress(params.mode ?? "recursive", params.server, ctx.topology);
+      return [];
+    } catch (error) {
+      return error instanceof InvalidInputError ? (error.details["problems"] as string[]) : [(error as Error).message];
+    }
+  },
   run(params, ctx) {
     const mode = params.mode ?? "recursive";
     return mode === "iterative" ? trace(params, ctx) : lookup(params, mode, ctx);

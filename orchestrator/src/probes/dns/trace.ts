@@ -18,6 +18,8 @@ export interface TraceOptions {
   port?: number;
   /** Overrides where the packets for an address go; default `{ host: address, port }`. */
   route?: Route;
+  /** Whether a server's address may be asked at all; a refused one is an error hop. Default: all. */
+  allowAddress?: (address: string) => boolean;
   timeoutMs?: number;
   retries?: number;
   tcp?: boolean;
@@ -116,6 +118,11 @@ async function resolve(run: Run, name: string, type: DnsQueryType, depth: number
       continue;
     }
 
+    if (opts.allowAddress && !opts.allowAddress(server.address)) {
+      hops.push({ ...hop, error: `${server.address} is not a lab address; it was not asked` });
+      transcript.note(server.address, `not asking ${server.address}: it is not a lab address`);
+      continue;
+    }
     if (run.queries >= run.maxHops) return fail(`gave up after ${run.maxHops} queries`);
     run.queries += 1;
     const to = run.route(server.address);

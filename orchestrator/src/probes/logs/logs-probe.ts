@@ -1,5 +1,5 @@
 import { Type } from "typebox";
-import { InvalidInputError } from "../../common/errors.ts";
+import { InvalidInputError, listChoices } from "../../common/errors.ts";
 import type { Probe, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 
@@ -39,6 +39,27 @@ export const logsProbe: Probe<typeof Params, LogsResult> = {
   name: "logs",
   description: "count matching lines in services' logs, optionally since an earlier step",
   paramsSchema: Params,
+  check(params, ctx) {
+    const problems: string[] = [];
+    for (const service of params.services) {
+      try {
+        ctx.topology.service(service);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
+    if (params.since !== undefined && !ctx.earlierStepIds.includes(params.since)) {
+      problems.push(`"since" names step "${params.since}", which is not an earlier step; earlier steps are ${listChoices(ctx.earlierStepIds)}`);
+    }
+    if (params.regex) {
+      try {
+        new RegExp(params.pattern);
+      } catch (error) {
+        problems.push(`"pattern" is not a valid regular expression: ${(error as Error).message}`);
+      }
+    }
+    return problems;
+  },
   async run(params, ctx): Promise<ProbeOutcome<LogsResult>> {
     const transcript = new Transcript();
     let sinceMs: number | undefined;
