@@ -1,7 +1,7 @@
-import { isIP } from "node:net";
 import { Type, type Static } from "typebox";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Topology } from "../../docker/topology.ts";
+import { labServerAddress, serverProblems } from "../lab-server.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { absoluteName, reverseName } from "./names.ts";
@@ -53,15 +53,7 @@ export function serverAddress(mode: DnsMode, server: string | undefined, topolog
     if (mode === "direct") throw new InvalidInputError("DNS probe parameters", ['mode "direct" needs a server (the authoritative server to ask)']);
     return topology.addressOfRole(mode === "iterative" ? "dns-root" : "dns-resolver");
   }
-  const address = topology.resolveHost(server);
-  if (isIP(address) === 0) {
-    throw new InvalidInputError("DNS probe parameters", [`server "${server}" is not a lab service, a lab host name or an IP address`]);
-  }
-  if (!topology.isLabAddress(address)) {
-    const subnets = topology.networks.filter((n) => n.internal).map((n) => n.subnet);
-    throw new InvalidInputError("DNS probe parameters", [`server "${server}" (${address}) is not in the lab's networks (${subnets.join(", ")}); the probe asks only lab servers`]);
-  }
-  return address;
+  return labServerAddress("DNS probe parameters", server, topology);
 }
 
 async function lookup(params: DnsProbeParams, mode: "recursive" | "direct", ctx: ProbeContext): Promise<ProbeOutcome<DnsLookupResult | DnsNoAnswer>> {
@@ -131,12 +123,8 @@ export const dnsProbe: Probe<typeof dnsParamsSchema, DnsProbeResult> = {
   description: "Looks a name up: through the lab resolver, directly at one server, or iteratively from the root (dig +trace).",
   paramsSchema: dnsParamsSchema,
   check(params, ctx) {
-    try {
-      serverAddress(params.mode ?? "recursive", params.server, ctx.topology);
-      return [];
-    } catch (error) {
-      return error instanceof InvalidInputError ? (error.details["problems"] as string[]) : [(error as Error).message];
-    }
+    if ((params.mode ?? "recursive") === "direct" && params.server === undefined) return ['mode "direct" needs a server (the authoritative server to ask)'];
+    return serverProblems("DNS probe parameters", params.server, ctx.topology);
   },
   run(params, ctx) {
     const mode = params.mode ?? "recursive";
