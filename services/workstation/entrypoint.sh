@@ -12,4 +12,10 @@ if [ -n "${L7LAB_RESOLVER:-}" ]; then
     [ -n "${L7LAB_SEARCH:-}" ] && echo "search ${L7LAB_SEARCH}"
     echo "nameserver ${L7LAB_RESOLVER}"; } >/etc/resolv.conf
 fi
+# Trust the lab's CA (the lab-ca volume), so that curl, swaks and openssl s_client accept the lab's
+# servers' certificates.
+if [ -s /lab/ca/ca.crt ]; then
+  cp /lab/ca/ca.crt /usr/local/share/ca-certificates/l7lab-ca.crt
+  update-ca-certificates >/dev/null 2>&1 || echo "could not add the lab CA to the trust store" >&2
+fi
 exec "$@"

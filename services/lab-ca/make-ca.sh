@@ -1,0 +1,40 @@
+#!/bin/sh
+# Creates, once, the lab CA and one certificate per server in $L7LAB_CA_DIR (default /ca).
+# L7LAB_CA_HOSTS lists the servers: "name[,altname...] ..." (the first name is the file name).
+set -eu
+dir=${L7LAB_CA_DIR:-/ca}
+hosts=${L7LAB_CA_HOSTS:?L7LAB_CA_HOSTS must list the servers}
+
+if [ "${1:-}" = "--check" ]; then
+  [ -s "$dir/ca.crt" ] || exit 1
+  for h in $hosts; do
+    name=${h%%,*}
+    [ -s "$dir/$name.crt" ] && openssl verify -CAfile "$dir/ca.crt" "$dir/$name.crt" >/dev/null || exit 1
+  done
+  exit 0
+fi
+
+mkdir -p "$dir"
+umask 022
+if [ ! -s "$dir/ca.crt" ]; then
+  openssl req -x509 -new -nodes -newkey rsa:2048 -days 3650 -sha256 \
+    -subj "/O=l7lab/CN=l7lab lab CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
+  chmod 600 "$dir/ca.key"
+  echo "lab-ca: created the lab CA"
+fi
+for h in $hosts; do
+  name=${h%%,*}
+  [ -s "$dir/$name.crt" ] && continue
+  san=$(echo "$h" | tr ',' '\n' | sed 's/^/DNS:/' | paste -sd, -)
+  openssl req -new -nodes -newkey rsa:2048 -subj "/O=l7lab/CN=$name" \
+    -keyout "$dir/$name.key" -out "$dir/$name.csr" 2>/dev/null
+  printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' "$san" >"$dir/$name.ext"
+  openssl x509 -req -in "$dir/$name.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" -CAcreateserial \
+    -days 825 -sha256 -extfile "$dir/$name.ext" -out "$dir/$name.crt" 2>/dev/null
+  rm -f "$dir/$name.csr" "$dir/$name.ext"
+  chmod 644 "$dir/$name.key"   # read by daemons that drop privileges; a lab key, not a secret
+  echo "lab-ca: issued $name ($san)"
+done
+exec sleep infinity

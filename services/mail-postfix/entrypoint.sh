@@ -1,0 +1,19 @@
+#!/bin/sh
+# Assembles main.cf from the shared settings and the role's, adds the submission service, builds
+# the aliases, checks the result, and runs Postfix in the foreground (logging to stdout).
+set -eu
+role_dir="/etc/postfix/l7lab/roles/${L7LAB_MAIL_ROLE}"
+if [ ! -d "$role_dir" ]; then
+  echo "unknown L7LAB_MAIL_ROLE '${L7LAB_MAIL_ROLE}'; valid roles: $(ls /etc/postfix/l7lab/roles | tr '\n' ' ')" >&2
+  exit 2
+fi
+cat /etc/postfix/l7lab/main.cf "$role_dir/main.cf" >/etc/postfix/main.cf
+cp "$role_dir"/*.map /etc/postfix/ 2>/dev/null || true
+# Daemons outside a chroot: nothing to copy into /var/spool/postfix (resolv.conf, certificates).
+postconf -F '*/*/chroot = n'
+if ! grep -q '^submission ' /etc/postfix/master.cf; then
+  cat /etc/postfix/l7lab/master-submission.cf >>/etc/postfix/master.cf
+fi
+newaliases
+postfix check
+exec postfix start-fg

@@ -1,0 +1,16 @@
+#!/bin/sh
+set -eu
+domain=${L7LAB_MAIL_DOMAIN:?L7LAB_MAIL_DOMAIN must be set}
+if [ ! -f "/etc/dovecot/l7lab-users/$domain" ]; then
+  echo "no users for L7LAB_MAIL_DOMAIN '$domain'; valid domains: $(ls /etc/dovecot/l7lab-users | tr '\n' ' ')" >&2
+  exit 2
+fi
+cat >/etc/dovecot/l7lab-domain.conf <<CONF
+# Written by the entrypoint from L7LAB_MAIL_DOMAIN.
+auth_default_realm = $domain
+ssl_cert = </lab/ca/mailbox.$domain.crt
+ssl_key = </lab/ca/mailbox.$domain.key
+CONF
+mkdir -p "/var/mail/vhosts/$domain" && chown -R vmail:vmail /var/mail/vhosts
+doveconf -n >/dev/null
+exec dovecot -F
