@@ -189,6 +189,7 @@ export class ScenarioEngine {
       healthTimeoutMs: this.#healthTimeoutMs,
       healthIntervalMs: this.#healthIntervalMs,
       results,
+      runId: record.id,
       stepStartedAt: (stepId) => stepStarts.get(stepId),
     };
 

@@ -135,6 +135,25 @@ export const AssertStepSchema = Type.Object(
   { additionalProperties: false, description: "Checks the results of earlier steps." },
 );
 
+export const ReconcileStepSchema = Type.Object(
+  {
+    id: StepId,
+    title: Type.Optional(Title),
+    reconcile: Type.Object(
+      {
+        sent: Type.String({ minLength: 1, description: 'The list of items sent (accepted), as "<stepId>.<path>".' }),
+        received: Type.String({ minLength: 1, description: 'The list of items received, as "<stepId>.<path>".' }),
+      },
+      { additionalProperties: false },
+    ),
+    expect: Type.Optional(Type.Array(AssertionSchema, { description: "Assertions on { sent, received, lost, unexpected, duplicated, lostCount, unexpectedCount, duplicatedCount }." })),
+  },
+  {
+    additionalProperties: false,
+    description: "Compares two lists from earlier steps like a set checker: what was lost, unexpected or duplicated.",
+  },
+);
+
 /** The step kinds, each named by the key that marks it. */
 export const STEP_SCHEMAS = {
   probe: ProbeStepSchema,
@@ -142,6 +161,7 @@ export const STEP_SCHEMAS = {
   exec: ExecStepSchema,
   wait: WaitStepSchema,
   assert: AssertStepSchema,
+  reconcile: ReconcileStepSchema,
 } as const;
 export type StepKind = keyof typeof STEP_SCHEMAS;
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
@@ -151,6 +171,7 @@ export const StepSchema = Type.Union(STEP_KINDS.map((k) => STEP_SCHEMAS[k]));
 type RawProbeStep = Static<typeof ProbeStepSchema>;
 type RawExecStep = Static<typeof ExecStepSchema>;
 type RawAssertStep = Static<typeof AssertStepSchema>;
+type RawReconcileStep = Static<typeof ReconcileStepSchema>;
 
 /** Steps as the engine sees them: assertions in their normal form, `kind` spelled out. */
 export type ProbeStep = Omit<RawProbeStep, "expect" | "with"> & { kind: "probe"; with: Record<string, unknown>; expect: Assertion[] };
@@ -158,7 +179,8 @@ export type ServiceStep = Omit<Static<typeof ServiceStepSchema>, "action"> & { k
 export type ExecStep = Omit<RawExecStep, "expect"> & { kind: "exec"; expect: Assertion[] };
 export type WaitStep = Static<typeof WaitStepSchema> & { kind: "wait"; waitMs: number };
 export type AssertStep = Omit<RawAssertStep, "assert"> & { kind: "assert"; assert: Assertion[] };
-export type Step = ProbeStep | ServiceStep | ExecStep | WaitStep | AssertStep;
+export type ReconcileStep = Omit<RawReconcileStep, "expect"> & { kind: "reconcile"; expect: Assertion[] };
+export type Step = ProbeStep | ServiceStep | ExecStep | WaitStep | AssertStep | ReconcileStep;
 
 /** The fields of a scenario other than its steps. */
 const scenarioFields = {

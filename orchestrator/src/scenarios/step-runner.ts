@@ -13,7 +13,11 @@ import { isFault, type FaultLedger } from "./faults.ts";
 import { waitHealthy } from "./health.ts";
 import type { ErrorInfo } from "./run-types.ts";
 import { describeSchemaErrors, withAllErrors } from "./schema-errors.ts";
-import type { AssertStep, ExecStep, ProbeStep, ServiceStep, Step, WaitStep } from "./schema.ts";
+import { formatValue } from "./format.ts";
+import { lookupPath } from "./path.ts";
+import { reconcile } from "./reconcile.ts";
+import type { AssertStep, ExecStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
+import { interpolate } from "./templates.ts";
 
 /** Everything a step can use while it runs. */
 export interface StepEnv {
@@ -27,6 +31,8 @@ export interface StepEnv {
   healthIntervalMs: number;
   /** The results of the earlier steps, by step id: the root of refs and of assert-step paths. */
   results: Readonly<Record<string, unknown>>;
+  /** The run's id, for `${run.id}` templates. */
+  runId: string;
   stepStartedAt(stepId: string): number | undefined;
 }
 
@@ -44,7 +50,7 @@ function judged(result: unknown, assertions: AssertionRecord[], transcript: Tran
 
 async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
   const probe = env.registry.get(step.probe);
-  const params = Value.Default(probe.paramsSchema, structuredClone(step.with)) as unknown;
+  const params = Value.Default(probe.paramsSchema, interpolate(structuredClone(step.with), { runId: env.runId, results: env.results })) as unknown;
   if (!Value.Check(probe.paramsSchema, params)) {
     const problems = describeSchemaErrors(probe.paramsSchema, params, withAllErrors(() => Value.Errors(probe.paramsSchema, params)), {
       label: "with",
@@ -92,9 +98,10 @@ async function runService(step: ServiceStep, env: StepEnv): Promise<StepOutcome>
 
 async function runExec(step: ExecStep, env: StepEnv): Promise<StepOutcome> {
   const transcript = new Transcript(() => env.clock.now());
-  transcript.client(step.exec, `$ ${step.command.join(" ")}`);
+  const command = interpolate(step.command, { runId: env.runId, results: env.results }).map(String);
+  transcript.client(step.exec, `$ ${command.join(" ")}`);
   const options = step.timeoutMs === undefined ? {} : { timeoutMs: step.timeoutMs };
-  const r = await abortable(env.docker.exec(step.exec, step.command, options), env.signal);
+  const r = await abortable(env.docker.exec(step.exec, command, options), env.signal);
   if (r.stdout !== "") transcript.server(step.exec, r.stdout.replace(/\n$/, ""));
   if (r.stderr !== "") transcript.server(step.exec, r.stderr.replace(/\n$/, ""));
   transcript.note(step.exec, `exit code ${r.exitCode}`);
@@ -111,6 +118,20 @@ function runAssert(step: AssertStep, env: StepEnv): Promise<StepOutcome> {
   return Promise.resolve(judged(undefined, evaluateAssertions(step.assert, env.results, env.results), []));
 }
 
+function runReconcile(step: ReconcileStep, env: StepEnv): Promise<StepOutcome> {
+  const list = (side: "sent" | "received"): unknown[] => {
+    const path = step.reconcile[side];
+    const found = lookupPath(env.results, path);
+    if (!found.found) throw new InvalidInputError(`step "${step.id}"`, [`reconcile.${side} "${path}": ${found.reason}`]);
+    if (!Array.isArray(found.value)) throw new InvalidInputError(`step "${step.id}"`, [`reconcile.${side} "${path}" must be a list; got ${formatValue(found.value, 80)}`]);
+    return found.value;
+  };
+  const result = reconcile(list("sent"), list("received"));
+  const transcript = new Transcript(() => env.clock.now());
+  transcript.note(step.id, `sent ${result.sent}, received ${result.received}: lost ${result.lostCount}, unexpected ${result.unexpectedCount}, duplicated ${result.duplicatedCount}`);
+  return Promise.resolve(judged(result, evaluateAssertions(step.expect, result, env.results), transcript.lines));
+}
+
 /** Runs one step. Throws when the step cannot be done at all (Docker error, abort, bad params). */
 export function runStep(step: Step, env: StepEnv): Promise<StepOutcome> {
   switch (step.kind) {
@@ -124,5 +145,7 @@ export function runStep(step: Step, env: StepEnv): Promise<StepOutcome> {
       return runWait(step, env);
     case "assert":
       return runAssert(step, env);
+    case "reconcile":
+      return runReconcile(step, env);
   }
 }

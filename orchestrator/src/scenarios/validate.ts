@@ -12,6 +12,7 @@ import { FAULT_ACTIONS } from "./faults.ts";
 import { formatValue } from "./format.ts";
 import { parsePath, type PathSegment } from "./path.ts";
 import { isRef, leadingStepId } from "./refs.ts";
+import { templateStepIds } from "./templates.ts";
 import { describeSchemaErrors, withAllErrors } from "./schema-errors.ts";
 import {
   ASSERTION_OPERATORS,
@@ -175,8 +176,25 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
     case "exec":
       checkService(raw["exec"], ctx.topology, problems);
       break;
+    case "reconcile":
+      for (const side of ["sent", "received"] as const) {
+        const path = isObject(raw["reconcile"]) ? raw["reconcile"][side] : undefined;
+        if (typeof path !== "string") continue;
+        try {
+          const p = earlierStep(leadingStepId(path), `reconcile.${side} "${path}"`, position, ids);
+          if (p) problems.push(p);
+        } catch (error) {
+          problems.push(`reconcile.${side}: ${(error as Error).message}`);
+        }
+      }
+      break;
     default:
       break;
+  }
+  // Templates in a probe's parameters or a command (${run.id}, ${step.path}) name earlier steps.
+  for (const target of templateStepIds(kind === "probe" ? raw["with"] : kind === "exec" ? raw["command"] : undefined)) {
+    const p = earlierStep(target, `template \${${target}...}`, position, ids);
+    if (p) problems.push(p);
   }
   const expect = checkAssertions(raw["expect"], "expect", kind, position, ids, problems);
   const assert = checkAssertions(raw["assert"], "assert", kind, position, ids, problems);
@@ -200,6 +218,10 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
       return { problems, step: { ...base, kind, wait: raw["wait"] as string | number, waitMs: parseDuration(raw["wait"] as string | number) } };
     case "assert":
       return { problems, step: { ...base, kind, assert } };
+    case "reconcile": {
+      const r = raw["reconcile"] as { sent: string; received: string };
+      return { problems, step: { ...base, kind, reconcile: { sent: r.sent, received: r.received }, expect } };
+    }
   }
 }
 
