@@ -2,8 +2,9 @@ import { dnsProbe } from "./dns/dns-probe.ts";
 import { logsProbe } from "./logs/logs-probe.ts";
 import { pop3Probe } from "./pop3/pop3-probe.ts";
 import { ProbeRegistry } from "./registry.ts";
+import { smtpProbe } from "./smtp/smtp-probe.ts";
 
 /** Every probe the orchestrator offers to scenarios. */
 export function defaultProbes(): ProbeRegistry {
-  return new ProbeRegistry([dnsProbe, logsProbe, pop3Probe]);
+  return new ProbeRegistry([dnsProbe, logsProbe, pop3Probe, smtpProbe]);
 }
