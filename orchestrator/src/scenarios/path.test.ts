@@ -20,7 +20,7 @@ describe("parsePath", () => {
     ["a..b", /an empty key at character 3/],
     ["a.", /an empty key/],
     [".a", /an empty key at character 1/],
-    ["a[x]", /\[x\] is not an index \(write \["x"\] for a key\)/],
+    ["a[x]", /\[x\] is not an index \(write \["x"\] for a key, or \[\*\] for every item\)/],
     ["a[0", /no closing \]/],
     ['a["x', /no closing "\]/],
     ["a[0]b", /a key that does not follow a dot/],
@@ -67,5 +67,22 @@ describe("lookupPath", () => {
     ["nested.empty.x", '"nested.empty" has no key "x" (it has no keys)'],
   ])("explains why %s is not found", (path, reason) => {
     expect(lookupPath(data, path)).toEqual({ found: false, reason });
+  });
+});
+
+describe("[*]: every item of an array", () => {
+  const root = { results: [{ messageId: "<1@x>", ok: true }, { messageId: "<2@x>", ok: false }], n: 3 };
+  it.each([
+    { title: "a field of every item", path: "results[*].messageId", expected: { found: true, value: ["<1@x>", "<2@x>"] } },
+    { title: "the items themselves", path: "results[*]", expected: { found: true, value: root.results } },
+    { title: "written back the same way", path: "results[*].ok", expected: { found: true, value: [true, false] } },
+  ])("$title", ({ path, expected }) => {
+    expect(lookupPath(root, path)).toEqual(expected);
+    expect(formatPath(parsePath(path))).toBe(path);
+  });
+
+  it("says which item lacks the field, and that [*] needs an array", () => {
+    expect(lookupPath({ r: [{ a: 1 }, {}] }, "r[*].a")).toEqual({ found: false, reason: 'item 1 of "r": the root has no key "a" (it has no keys)' });
+    expect(lookupPath(root, "n[*]")).toMatchObject({ found: false, reason: expect.stringContaining("not an array, so [*] cannot take its items") });
   });
 });

@@ -2,10 +2,14 @@ import { kindOf } from "./format.ts";
 
 /**
  * Paths into result data: `a.b[0].c`, `a.b.0.c`, and `a["key.with.dots"]` for keys that are not
- * plain words. On an array or a string, `length` is its length.
+ * plain words. On an array or a string, `length` is its length. `[*]` takes every item of an
+ * array: `results[*].messageId` is the list of each result's messageId.
  */
 
 export type PathSegment = string | number;
+
+/** The segment `[*]` stands for: every item of an array. */
+export const EVERY_ITEM = "*";
 
 /** Splits a path into its keys and indexes; throws on a path that cannot be read. */
 export function parsePath(path: string): PathSegment[] {
@@ -29,8 +33,9 @@ export function parsePath(path: string): PathSegment[] {
         const end = path.indexOf("]", i);
         if (end < 0) fail("no closing ]");
         const inner = path.slice(i + 1, end);
-        if (!/^[0-9]+$/.test(inner)) fail(`[${inner}] is not an index (write ["${inner}"] for a key)`);
-        segments.push(Number(inner));
+        if (inner === EVERY_ITEM) segments.push(EVERY_ITEM);
+        else if (!/^[0-9]+$/.test(inner)) fail(`[${inner}] is not an index (write ["${inner}"] for a key, or [*] for every item)`);
+        else segments.push(Number(inner));
         i = end + 1;
       }
       expectKey = false;
@@ -57,6 +62,7 @@ export function formatPath(segments: readonly PathSegment[]): string {
   let out = "";
   for (const s of segments) {
     if (typeof s === "number") out += `[${s}]`;
+    else if (s === EVERY_ITEM) out += "[*]";
     else if (/^[A-Za-z_$][\w$-]*$/.test(s)) out += out === "" ? s : `.${s}`;
     else out += `[${JSON.stringify(s)}]`;
   }
@@ -72,6 +78,17 @@ export function lookup(root: unknown, segments: readonly PathSegment[]): Lookup 
   for (let k = 0; k < segments.length; k++) {
     const seg = segments[k]!;
     const where = k === 0 ? "the root" : `"${formatPath(segments.slice(0, k))}"`;
+    if (seg === EVERY_ITEM) {
+      if (!Array.isArray(current)) return { found: false, reason: `${where} is ${kindOf(current)}, not an array, so [*] cannot take its items` };
+      const rest = segments.slice(k + 1);
+      const values: unknown[] = [];
+      for (const [i, item] of current.entries()) {
+        const r = lookup(item, rest);
+        if (!r.found) return { found: false, reason: `item ${i} of ${where}: ${r.reason}` };
+        values.push(r.value);
+      }
+      return { found: true, value: values };
+    }
     if (seg === "length" && (Array.isArray(current) || typeof current === "string")) {
       current = current.length;
       continue;

@@ -40,6 +40,19 @@ describe("the reconcile step and templates", () => {
     expect(seen.at(-1)).toEqual({ subject: "test run42", first: "m1", all: ["m1", "m2", "m3"] });
   });
 
+  it("repeats a probe with ${i}, and reconciles the items of every result with [*]", async () => {
+    const loaded = load(
+      "  - id: send\n    probe: echo\n    repeat: 3\n    with: { id: 'msg-${i}' }\n    expect: [{ path: count, equals: 3 }]\n" +
+        "  - { id: read, probe: reader }\n" +
+        "  - id: check\n    reconcile: { sent: 'send.results[*].id', received: read.got }\n",
+    );
+    if (!loaded.valid) throw new Error(loaded.errors.join("\n"));
+    const engine = new ScenarioEngine({ registry, docker: new FakeDocker(SERVICES), topology });
+    const run = await engine.waitFor(engine.start(loaded.scenario).id);
+    expect(run.steps[0]?.result).toEqual({ count: 3, results: [{ id: "msg-1" }, { id: "msg-2" }, { id: "msg-3" }] });
+    expect(run.steps[2]?.result).toMatchObject({ sent: 3, lostCount: 3, unexpectedCount: 3 });
+  });
+
   it.each([
     ["a template naming a later step", "  - id: e\n    probe: echo\n    with: { x: '${later.y}' }\n  - { id: later, probe: sender }\n", /template \$\{later\.\.\.\} refers to step "later", which runs later/],
     ["a reconcile path naming an unknown step", "  - id: c\n    reconcile: { sent: nope.a, received: nope.b }\n", /reconcile\.sent "nope\.a" refers to step "nope", which is not known/],

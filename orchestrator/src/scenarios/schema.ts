@@ -90,6 +90,13 @@ export const ProbeStepSchema = Type.Object(
     title: Type.Optional(Title),
     probe: Type.String({ minLength: 1, description: "The name of a probe in the probe registry." }),
     with: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "The probe's parameters, checked against its own schema." })),
+    repeat: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description: "Call the probe this many times, with ${i} = 1, 2, ... in its parameters; the result is { count, results: [each result] }.",
+      }),
+    ),
     expect: Type.Optional(Expect),
   },
   { additionalProperties: false, description: "Calls a protocol probe; expect paths start at the probe's result data." },

@@ -48,9 +48,10 @@ function judged(result: unknown, assertions: AssertionRecord[], transcript: Tran
   return { status: assertions.every((a) => a.passed) ? "passed" : "failed", result, assertions, transcript };
 }
 
-async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
+async function callProbe(step: ProbeStep, env: StepEnv, i: number | undefined) {
   const probe = env.registry.get(step.probe);
-  const params = Value.Default(probe.paramsSchema, interpolate(structuredClone(step.with), { runId: env.runId, results: env.results })) as unknown;
+  const vars = { runId: env.runId, results: env.results, ...(i === undefined ? {} : { i }) };
+  const params = Value.Default(probe.paramsSchema, interpolate(structuredClone(step.with), vars)) as unknown;
   if (!Value.Check(probe.paramsSchema, params)) {
     const problems = describeSchemaErrors(probe.paramsSchema, params, withAllErrors(() => Value.Errors(probe.paramsSchema, params)), {
       label: "with",
@@ -66,11 +67,27 @@ async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
     stepStartedAt: (id) => env.stepStartedAt(id),
   };
   const outcome = await abortable(probe.run(params, ctx), env.signal);
-  if (!outcome.ok) {
-    const error = outcome.error ?? { code: "PROBE_FAILED", message: new ProbeFailedError(probe.name).message };
-    return { status: "error", result: outcome.data, assertions: [], transcript: outcome.transcript, error };
+  const error = outcome.ok ? undefined : (outcome.error ?? { code: "PROBE_FAILED", message: new ProbeFailedError(probe.name).message });
+  return { outcome, error };
+}
+
+async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
+  if (step.repeat === undefined) {
+    const { outcome, error } = await callProbe(step, env, undefined);
+    if (error) return { status: "error", result: outcome.data, assertions: [], transcript: outcome.transcript, error };
+    return judged(outcome.data, evaluateAssertions(step.expect, outcome.data, env.results), outcome.transcript);
   }
-  return judged(outcome.data, evaluateAssertions(step.expect, outcome.data, env.results), outcome.transcript);
+  // Repeated: one call per ${i}; the result gathers them, and the first call that fails ends the step.
+  const results: unknown[] = [];
+  const transcript: TranscriptLine[] = [];
+  for (let i = 1; i <= step.repeat; i++) {
+    const { outcome, error } = await callProbe(step, env, i);
+    transcript.push({ dir: "*", peer: step.id, text: `call ${i} of ${step.repeat}`, atMs: outcome.transcript[0]?.atMs ?? 0 }, ...outcome.transcript);
+    results.push(outcome.data);
+    if (error) return { status: "error", result: { count: results.length, results }, assertions: [], transcript, error: { ...error, message: `call ${i} of ${step.repeat}: ${error.message}` } };
+  }
+  const result = { count: results.length, results };
+  return judged(result, evaluateAssertions(step.expect, result, env.results), transcript);
 }
 
 async function runService(step: ServiceStep, env: StepEnv): Promise<StepOutcome> {

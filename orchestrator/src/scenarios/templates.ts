@@ -1,8 +1,9 @@
 import { lookupPath } from "./path.ts";
 
 /**
- * Templates in step parameters: `${run.id}` (the run's id, to make names unique per run) and
- * `${<stepId>.<path>}` (a value from an earlier step's result). A string that is exactly one
+ * Templates in step parameters: `${run.id}` (the run's id, to make names unique per run),
+ * `${i}` (1, 2, ... in a step with `repeat`) and `${<stepId>.<path>}` (a value from an earlier
+ * step's result). A string that is exactly one
  * template takes the value as it is (a number, an array...); a template inside a longer string is
  * replaced by the value's text. Pure.
  */
@@ -12,11 +13,17 @@ const WHOLE = /^\$\{([^}]+)\}$/;
 export interface TemplateVars {
   runId: string;
   results: Readonly<Record<string, unknown>>;
+  /** The repetition, in a step with `repeat`. */
+  i?: number;
 }
 
 function valueOf(expr: string, vars: TemplateVars): unknown {
   const e = expr.trim();
   if (e === "run.id") return vars.runId;
+  if (e === "i") {
+    if (vars.i === undefined) throw new Error("template ${i} is only known in a step with repeat");
+    return vars.i;
+  }
   const found = lookupPath(vars.results, e);
   if (!found.found) throw new Error(`template \${${e}}: ${found.reason}`);
   return found.value;
@@ -41,7 +48,7 @@ export function interpolate<T>(value: T, vars: TemplateVars): T {
 /** The step ids (other than `run`) that the templates in `value` refer to, for load-time checks. */
 export function templateStepIds(value: unknown): string[] {
   if (typeof value === "string") {
-    return [...value.matchAll(TEMPLATE)].map((m) => m[1]!.trim().split(/[.[]/)[0]!).filter((id) => id !== "run");
+    return [...value.matchAll(TEMPLATE)].map((m) => m[1]!.trim().split(/[.[]/)[0]!).filter((id) => id !== "run" && id !== "i");
   }
   if (Array.isArray(value)) return value.flatMap(templateStepIds);
   if (value !== null && typeof value === "object") return Object.values(value).flatMap(templateStepIds);

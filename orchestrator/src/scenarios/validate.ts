@@ -203,7 +203,10 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
   const base = { id: String(raw["id"]), ...(typeof raw["title"] === "string" ? { title: raw["title"] } : {}) };
   switch (kind) {
     case "probe":
-      return { problems, step: { ...base, kind, probe: String(raw["probe"]), with: (raw["with"] as Json | undefined) ?? {}, expect } };
+      return {
+        problems,
+        step: { ...base, kind, probe: String(raw["probe"]), with: (raw["with"] as Json | undefined) ?? {}, ...(typeof raw["repeat"] === "number" ? { repeat: raw["repeat"] } : {}), expect },
+      };
     case "service":
       return {
         problems,
