@@ -1,5 +1,6 @@
 import { Type } from "typebox";
 import { InvalidInputError, listChoices } from "../../common/errors.ts";
+import { retryUntil } from "../../common/retry.ts";
 import type { Probe, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 
@@ -10,6 +11,10 @@ const Params = Type.Object(
     regex: Type.Optional(Type.Boolean({ default: false })),
     since: Type.Optional(Type.String({ description: "count only lines logged after this earlier step of the run started" })),
     maxLines: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 50 })),
+    waitMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 600_000, description: "keep reading, every 250 ms, until at least `atLeast` lines match or this long has passed" }),
+    ),
+    atLeast: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: "with waitMs: how many matching lines to wait for" })),
     settleMs: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 60_000, default: 500, description: "wait this long first: a daemon's line reaches Docker's log a moment after the event" }),
     ),
@@ -70,16 +75,35 @@ export const logsProbe: Probe<typeof Params, LogsResult> = {
     await ctx.clock.sleep(params.settleMs ?? 500, ctx.signal);
     const matcher = params.regex ? new RegExp(params.pattern) : undefined;
     const matches = (text: string) => (matcher ? matcher.test(text) : text.includes(params.pattern));
-    const found: LogMatch[] = [];
-    const byService: Record<string, number> = {};
-    for (const service of params.services) {
-      ctx.topology.service(service); // an unknown service is an error that lists the valid ones
-      transcript.client(service, `logs ${service}${sinceMs !== undefined ? ` since ${new Date(sinceMs).toISOString()}` : ""} | grep ${JSON.stringify(params.pattern)}`);
-      const lines = (await ctx.docker.logs(service, sinceMs !== undefined ? { sinceMs } : {})).filter((l) => matches(l.text));
-      byService[service] = lines.length;
-      for (const l of lines) found.push({ service, at: new Date(l.at).toISOString(), text: l.text });
-      transcript.server(service, `${lines.length} matching line(s)`);
+    const read = async (note: boolean) => {
+      const found: LogMatch[] = [];
+      const byService: Record<string, number> = {};
+      for (const service of params.services) {
+        ctx.topology.service(service); // an unknown service is an error that lists the valid ones
+        if (note) transcript.client(service, `logs ${service}${sinceMs !== undefined ? ` since ${new Date(sinceMs).toISOString()}` : ""} | grep ${JSON.stringify(params.pattern)}`);
+        const lines = (await ctx.docker.logs(service, sinceMs !== undefined ? { sinceMs } : {})).filter((l) => matches(l.text));
+        byService[service] = lines.length;
+        for (const l of lines) found.push({ service, at: new Date(l.at).toISOString(), text: l.text });
+      }
+      return { found, byService };
+    };
+    // With waitMs: the event (a delivery, a transfer) may not have happened yet; read until it has.
+    const wanted = params.atLeast ?? 1;
+    let last = await read(true);
+    if (params.waitMs !== undefined && last.found.length < wanted) {
+      try {
+        const attempt = async () => {
+          last = await read(false);
+          return last.found.length >= wanted ? last : undefined;
+        };
+        await retryUntil(attempt, "waiting for log lines", { timeoutMs: params.waitMs, intervalMs: 250, clock: ctx.clock, signal: ctx.signal });
+      } catch (error) {
+        if (ctx.signal.aborted) throw error;
+        transcript.note(params.services.join(","), `waited ${params.waitMs} ms for ${wanted} matching line(s)`);
+      }
     }
+    const { found, byService } = last;
+    for (const [service, n] of Object.entries(byService)) transcript.server(service, `${n} matching line(s)`);
     found.sort((a, b) => a.at.localeCompare(b.at));
     return {
       ok: true,
