@@ -16,7 +16,7 @@ import { describeSchemaErrors, withAllErrors } from "./schema-errors.ts";
 import { formatValue } from "./format.ts";
 import { lookupPath } from "./path.ts";
 import { reconcile } from "./reconcile.ts";
-import type { AssertStep, ExecStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
+import type { Assertion, AssertStep, ExecStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
 import { interpolate } from "./templates.ts";
 
 /** Everything a step can use while it runs. */
@@ -42,6 +42,11 @@ export interface StepOutcome {
   assertions: AssertionRecord[];
   transcript: TranscriptLine[];
   error?: ErrorInfo;
+}
+
+/** The assertions with the templates in their expected values filled in (`${run.id}`, `${step.path}`). */
+function expanded(assertions: readonly Assertion[], env: StepEnv): Assertion[] {
+  return assertions.map((a) => ({ ...a, expected: interpolate(a.expected, { runId: env.runId, results: env.results }) }));
 }
 
 function judged(result: unknown, assertions: AssertionRecord[], transcript: TranscriptLine[]): StepOutcome {
@@ -75,7 +80,7 @@ async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
   if (step.repeat === undefined) {
     const { outcome, error } = await callProbe(step, env, undefined);
     if (error) return { status: "error", result: outcome.data, assertions: [], transcript: outcome.transcript, error };
-    return judged(outcome.data, evaluateAssertions(step.expect, outcome.data, env.results), outcome.transcript);
+    return judged(outcome.data, evaluateAssertions(expanded(step.expect, env), outcome.data, env.results), outcome.transcript);
   }
   // Repeated: one call per ${i}; the result gathers them, and the first call that fails ends the step.
   const results: unknown[] = [];
@@ -87,7 +92,7 @@ async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
     if (error) return { status: "error", result: { count: results.length, results }, assertions: [], transcript, error: { ...error, message: `call ${i} of ${step.repeat}: ${error.message}` } };
   }
   const result = { count: results.length, results };
-  return judged(result, evaluateAssertions(step.expect, result, env.results), transcript);
+  return judged(result, evaluateAssertions(expanded(step.expect, env), result, env.results), transcript);
 }
 
 async function runService(step: ServiceStep, env: StepEnv): Promise<StepOutcome> {
@@ -123,7 +128,7 @@ async function runExec(step: ExecStep, env: StepEnv): Promise<StepOutcome> {
   if (r.stderr !== "") transcript.server(step.exec, r.stderr.replace(/\n$/, ""));
   transcript.note(step.exec, `exit code ${r.exitCode}`);
   const result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
-  return judged(result, evaluateAssertions(step.expect, result, env.results), transcript.lines);
+  return judged(result, evaluateAssertions(expanded(step.expect, env), result, env.results), transcript.lines);
 }
 
 async function runWait(step: WaitStep, env: StepEnv): Promise<StepOutcome> {
@@ -132,7 +137,7 @@ async function runWait(step: WaitStep, env: StepEnv): Promise<StepOutcome> {
 }
 
 function runAssert(step: AssertStep, env: StepEnv): Promise<StepOutcome> {
-  return Promise.resolve(judged(undefined, evaluateAssertions(step.assert, env.results, env.results), []));
+  return Promise.resolve(judged(undefined, evaluateAssertions(expanded(step.assert, env), env.results, env.results), []));
 }
 
 function runReconcile(step: ReconcileStep, env: StepEnv): Promise<StepOutcome> {
@@ -146,7 +151,7 @@ function runReconcile(step: ReconcileStep, env: StepEnv): Promise<StepOutcome> {
   const result = reconcile(list("sent"), list("received"));
   const transcript = new Transcript(() => env.clock.now());
   transcript.note(step.id, `sent ${result.sent}, received ${result.received}: lost ${result.lostCount}, unexpected ${result.unexpectedCount}, duplicated ${result.duplicatedCount}`);
-  return Promise.resolve(judged(result, evaluateAssertions(step.expect, result, env.results), transcript.lines));
+  return Promise.resolve(judged(result, evaluateAssertions(expanded(step.expect, env), result, env.results), transcript.lines));
 }
 
 /** Runs one step. Throws when the step cannot be done at all (Docker error, abort, bad params). */

@@ -191,8 +191,10 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
     default:
       break;
   }
-  // Templates in a probe's parameters or a command (${run.id}, ${step.path}) name earlier steps.
-  for (const target of templateStepIds(kind === "probe" ? raw["with"] : kind === "exec" ? raw["command"] : undefined)) {
+  // Templates in a probe's parameters, a command or expected values (${run.id}, ${step.path}) name
+  // earlier steps.
+  const templated = [kind === "probe" ? raw["with"] : kind === "exec" ? raw["command"] : undefined, raw["expect"], raw["assert"]];
+  for (const target of templateStepIds(templated)) {
     const p = earlierStep(target, `template \${${target}...}`, position, ids);
     if (p) problems.push(p);
   }
