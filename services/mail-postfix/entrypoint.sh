@@ -7,6 +7,11 @@ if [ ! -d "$role_dir" ]; then
   echo "unknown L7LAB_MAIL_ROLE '${L7LAB_MAIL_ROLE}'; valid roles: $(ls /etc/postfix/l7lab/roles | tr '\n' ' ')" >&2
   exit 2
 fi
+# Resolve through the lab resolver itself, not Docker's embedded DNS, which would answer reverse
+# lookups with container names (and they would show in the Received headers).
+if [ -n "${L7LAB_RESOLVER:-}" ]; then
+  printf 'nameserver %s\n' "$L7LAB_RESOLVER" >/etc/resolv.conf
+fi
 cat /etc/postfix/l7lab/main.cf "$role_dir/main.cf" >/etc/postfix/main.cf
 cp "$role_dir"/*.map /etc/postfix/ 2>/dev/null || true
 # Daemons outside a chroot: nothing to copy into /var/spool/postfix (resolv.conf, certificates).

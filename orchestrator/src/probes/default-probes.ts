@@ -1,4 +1,5 @@
 import { dnsProbe } from "./dns/dns-probe.ts";
+import { imapProbe } from "./imap/imap-probe.ts";
 import { logsProbe } from "./logs/logs-probe.ts";
 import { pop3Probe } from "./pop3/pop3-probe.ts";
 import { ProbeRegistry } from "./registry.ts";
@@ -6,5 +7,5 @@ import { smtpProbe } from "./smtp/smtp-probe.ts";
 
 /** Every probe the orchestrator offers to scenarios. */
 export function defaultProbes(): ProbeRegistry {
-  return new ProbeRegistry([dnsProbe, logsProbe, pop3Probe, smtpProbe]);
+  return new ProbeRegistry([dnsProbe, imapProbe, logsProbe, pop3Probe, smtpProbe]);
 }
