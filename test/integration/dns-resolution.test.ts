@@ -1,44 +1,12 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api } from "./lab.ts";
-
-interface Step {
-  id: string;
-  status: string;
-  durationMs?: number;
-  result?: Record<string, unknown>;
-  assertions: { passed: boolean; message: string }[];
-  transcript: { dir: string; text: string }[];
-  error?: { message: string };
-}
-interface Run {
-  id: string;
-  scenario: string;
-  status: string;
-  durationMs?: number;
-  steps: Step[];
-  cleanup: { service: string; action: string; ok: boolean }[];
-  error?: { message: string };
-}
-
-/** A failed run's story, so that a red test says which step failed and why. */
-function explain(run: Run): string {
-  const bad = run.steps.filter((s) => s.status === "failed" || s.status === "error");
-  return [`run ${run.id} of ${run.scenario}: ${run.status}${run.error ? ` (${run.error.message})` : ""}`,
-    ...bad.map((s) => `  step ${s.id}: ${s.status}: ${s.error?.message ?? s.assertions.filter((a) => !a.passed).map((a) => a.message).join("; ")}`)].join("\n");
-}
+import { api, explain, runScenario, type Run, type RunStep } from "./lab.ts";
 
 describe("scenario dns-resolution, run through the orchestrator's API", () => {
   let run: Run;
-  const step = (id: string): Step => {
-    const found = run.steps.find((s) => s.id === id);
-    if (!found) throw new Error(`the run has no step "${id}"`);
-    return found;
-  };
+  let step: (id: string) => RunStep;
 
   beforeAll(async () => {
-    const reply = await api<Run>("POST", "/scenarios/dns-resolution/runs?wait=true");
-    expect(reply.status).toBe(200);
-    run = reply.body;
+    ({ run, step } = await runScenario("dns-resolution"));
   });
 
   it("passes, every step with its own timing", () => {

@@ -23,3 +23,45 @@ export async function api<T = Record<string, unknown>>(method: string, path: str
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
+
+export interface RunStep {
+  id: string;
+  status: string;
+  durationMs?: number;
+  result?: Record<string, unknown>;
+  assertions: { passed: boolean; message: string }[];
+  transcript: { dir: string; text: string }[];
+  error?: { message: string };
+}
+
+export interface Run {
+  id: string;
+  scenario: string;
+  status: string;
+  durationMs?: number;
+  steps: RunStep[];
+  cleanup: { service: string; action: string; ok: boolean; message: string }[];
+  error?: { message: string };
+}
+
+/** A failed run's story, so that a red test says which step failed and why. */
+export function explain(run: Run): string {
+  const bad = run.steps.filter((s) => s.status === "failed" || s.status === "error");
+  return [
+    `run ${run.id} of ${run.scenario}: ${run.status}${run.error ? ` (${run.error.message})` : ""}`,
+    ...bad.map((s) => `  step ${s.id}: ${s.status}: ${s.error?.message ?? s.assertions.filter((a) => !a.passed).map((a) => a.message).join("; ")}`),
+  ].join("\n");
+}
+
+/** Runs a scenario through the API and waits for it; returns the run and a lookup of its steps. */
+export async function runScenario(name: string): Promise<{ run: Run; step: (id: string) => RunStep }> {
+  const reply = await api<Run>("POST", `/scenarios/${name}/runs?wait=true`);
+  if (reply.status !== 200) throw new Error(`POST /scenarios/${name}/runs answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+  const run = reply.body;
+  const step = (id: string): RunStep => {
+    const found = run.steps.find((s) => s.id === id);
+    if (!found) throw new Error(`run of ${name} has no step "${id}"`);
+    return found;
+  };
+  return { run, step };
+}
