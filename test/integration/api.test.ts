@@ -96,6 +96,15 @@ describe("bad input to the API gets a clear 4xx and changes nothing", () => {
     expect(reply.body.message).toContain('"dns-resolution"');
   });
 
+  it("a probe called by hand answers, and one aimed outside the lab is refused with 400 before sending anything", async () => {
+    const ok = await api<{ ok: boolean; data: { addresses: string[] } }>("POST", "/probes/dns/calls", { name: "www.someschool.edu" });
+    expect(ok.status).toBe(200);
+    expect(ok.body.data.addresses).toEqual(["10.0.0.41"]);
+    const outside = await api<ErrorBody>("POST", "/probes/dns/calls", { mode: "direct", server: "192.0.2.53", name: "example.org" });
+    expect(outside.status).toBe(400);
+    expect(outside.body.message).toContain("is not in the lab's networks");
+  });
+
   it("an unknown run: 404", async () => {
     const reply = await api<ErrorBody>("GET", "/runs/no-such-run");
     expect(reply.status).toBe(404);

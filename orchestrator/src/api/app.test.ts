@@ -94,11 +94,20 @@ describe("API", () => {
     expect((await app.inject({ method: "POST", url: "/api/services/dns-resolver/restart" })).statusCode).toBe(200);
   });
 
+  it("calls a probe by hand, and refuses an unknown probe with the valid ones", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/probes/fixed/calls", payload: {} });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ ok: true, data: { answer: 42 }, transcript: [] });
+    const unknown = await app.inject({ method: "POST", url: "/api/probes/fixd/calls", payload: {} });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().message).toMatch(/probe "fixd" is not known\. Valid probes are "fixed" and "gate"/);
+  });
+
   it("serves an OpenAPI 3 document with every route", async () => {
     const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      "/api/health", "/api/probes", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
+      "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
       "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
     ]);
   });

@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
+import { Value } from "typebox/value";
+import { systemClock } from "../../common/clock.ts";
+import { InvalidInputError } from "../../common/errors.ts";
+import { describeSchemaErrors, withAllErrors } from "../../scenarios/schema-errors.ts";
+import { ErrorReply } from "../schemas.ts";
 import type { AppDeps } from "../app.ts";
+
+const TranscriptLine = Type.Object({ dir: Type.String(), peer: Type.String(), text: Type.String(), atMs: Type.Number() });
 
 export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.get(
@@ -12,5 +19,47 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
       },
     },
     async () => deps.registry.list().map((p) => ({ name: p.name, description: p.description, params: p.paramsSchema })),
+  );
+
+  app.post(
+    "/probes/:name/calls",
+    {
+      schema: {
+        summary: "Call one probe now, outside any scenario (for checks by hand and benchmarks)",
+        description: "The body is the probe's parameters, as in a scenario step's `with`. Probes are read-only: they change no service.",
+        params: Type.Object({ name: Type.String() }),
+        body: Type.Record(Type.String(), Type.Unknown()),
+        response: {
+          200: Type.Object({
+            ok: Type.Boolean(),
+            durationMs: Type.Number(),
+            data: Type.Unknown(),
+            error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+            transcript: Type.Array(TranscriptLine),
+          }),
+          400: ErrorReply,
+          404: ErrorReply,
+        },
+      },
+    },
+    async (req) => {
+      const probe = deps.registry.get(req.params.name);
+      const params = Value.Default(probe.paramsSchema, structuredClone(req.body)) as unknown;
+      if (!Value.Check(probe.paramsSchema, params)) {
+        const problems = describeSchemaErrors(probe.paramsSchema, params, withAllErrors(() => Value.Errors(probe.paramsSchema, params)), { label: "body", fieldPrefix: [] });
+        throw new InvalidInputError(`the parameters of probe "${probe.name}"`, problems);
+      }
+      const problems = probe.check?.(params, { topology: deps.topology, earlierStepIds: [] }) ?? [];
+      if (problems.length > 0) throw new InvalidInputError(`the parameters of probe "${probe.name}"`, problems);
+      const t0 = performance.now();
+      const outcome = await probe.run(params, {
+        signal: new AbortController().signal,
+        clock: systemClock,
+        topology: deps.topology,
+        docker: deps.docker,
+        stepStartedAt: () => undefined,
+      });
+      return { ...outcome, durationMs: Math.round((performance.now() - t0) * 10) / 10 };
+    },
   );
 };
