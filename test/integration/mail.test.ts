@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, explain, runScenario, type Run, type RunStep } from "./lab.ts";
+import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
+import { api, explain, runScenario, topology, type Run, type RunStep } from "./lab.ts";
 
 type Service = { service: string; state: string; health: string };
 
@@ -65,5 +66,29 @@ describe("scenario mail-queue-outage", () => {
   it("undid its fault: Bob's MTA is running and healthy again", async () => {
     const mta = await api<Service>("GET", "/services/mail-hamburger");
     expect(mta.body).toMatchObject({ state: "running", health: "healthy" });
+  });
+});
+
+describe("by hand, from Bob's workstation", () => {
+  const lab = new DockerodeAdapter(topology.project);
+
+  it("telnet mail.hamburger.edu 25 gives the textbook dialogue", async () => {
+    const id = `telnet-${Date.now()}`;
+    const lines = ["HELO crepes.fr", "MAIL FROM:<alice@crepes.fr>", "RCPT TO:<bob@hamburger.edu>", "DATA",
+      `Message-ID: <${id}@crepes.fr>`, "Subject: by hand", "", "Do you like ketchup?", "How about pickles?", ".", "QUIT"];
+    // One line at a time, as a person types, so that each reply comes before the next command.
+    const typed = lines.map((l) => `sleep 0.3; printf '%s\\n' '${l}'`).join("; "); // telnet sends a typed newline as CRLF
+    const r = await lab.exec("bob", ["sh", "-c", `{ sleep 0.5; ${typed}; sleep 1; } | telnet mail.hamburger.edu 25`]);
+    const out = r.stdout.replace(/\r/g, "");
+    expect(out).toContain("Connected to mail.hamburger.edu.");
+    expect(out).toMatch(/^220 mail\.hamburger\.edu ESMTP$/m);
+    expect(out).toMatch(/^250 mail\.hamburger\.edu$/m);
+    expect(out).toMatch(/^354 End data with <CR><LF>\.<CR><LF>$/m);
+    expect(out).toMatch(/^250 2\.0\.0 Ok: queued as [0-9A-F]+$/m);
+    expect(out).toMatch(/^221 2\.0\.0 Bye$/m);
+    const saved = await api<{ data: { count: number } }>("POST", "/probes/logs/calls", {
+      services: ["mailbox-hamburger"], pattern: `msgid=<${id}@crepes.fr>: saved mail to INBOX`, waitMs: 30000,
+    });
+    expect(saved.body.data.count).toBe(1);
   });
 });
