@@ -7,6 +7,7 @@ hosts=${L7LAB_CA_HOSTS:?L7LAB_CA_HOSTS must list the servers}
 
 if [ "${1:-}" = "--check" ]; then
   [ -s "$dir/ca.crt" ] || exit 1
+  [ -z "${L7LAB_CA_PUBLIC_DIR:-}" ] || cmp -s "$dir/ca.crt" "$L7LAB_CA_PUBLIC_DIR/ca.crt" || exit 1
   for h in $hosts; do
     name=${h%%,*}
     [ -s "$dir/$name.crt" ] && openssl verify -CAfile "$dir/ca.crt" "$dir/$name.crt" >/dev/null || exit 1
@@ -23,6 +24,10 @@ if [ ! -s "$dir/ca.crt" ]; then
     -keyout "$dir/ca.key" -out "$dir/ca.crt" 2>/dev/null
   chmod 600 "$dir/ca.key"
   echo "lab-ca: created the lab CA"
+fi
+# The CA certificate alone, for those who only need to trust it (workstations, the orchestrator).
+if [ -n "${L7LAB_CA_PUBLIC_DIR:-}" ]; then
+  mkdir -p "$L7LAB_CA_PUBLIC_DIR" && cp "$dir/ca.crt" "$L7LAB_CA_PUBLIC_DIR/ca.crt"
 fi
 for h in $hosts; do
   name=${h%%,*}

@@ -8,6 +8,10 @@ fi
 cat >/etc/dovecot/l7lab-domain.conf <<CONF
 # Written by the entrypoint from L7LAB_MAIL_DOMAIN.
 auth_default_realm = $domain
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u /etc/dovecot/l7lab-users/$domain
+}
 ssl_cert = </lab/ca/mailbox.$domain.crt
 ssl_key = </lab/ca/mailbox.$domain.key
 CONF

@@ -39,8 +39,13 @@ describe("scenario mail-alice-to-bob", () => {
 });
 
 describe("scenario smtp-errors", () => {
-  it("passes: 550 with the other recipient served, 503, 500, 554 5.7.1, 551, and a bounce in Alice's mailbox", async () => {
-    const { run, step } = await runScenario("smtp-errors");
+  let run: Run;
+  let step: (id: string) => RunStep;
+  beforeAll(async () => {
+    ({ run, step } = await runScenario("smtp-errors"));
+  });
+
+  it("passes: 550 with the other recipient served, 503, 500, 554 5.7.1, 551, and a bounce in Alice's mailbox", () => {
     expect(run.status, explain(run)).toBe("passed");
     const recipients = step("green-and-brown").result?.["recipients"] as { address: string; code: number }[];
     expect(recipients.map((r) => [r.address, r.code])).toEqual([["bob@hamburger.edu", 250], ["brown@hamburger.edu", 550]]);
@@ -71,6 +76,22 @@ describe("scenario mail-queue-outage", () => {
 
 describe("by hand, from Bob's workstation", () => {
   const lab = new DockerodeAdapter(topology.project);
+
+  it("a user of one domain cannot log in at the other's mail servers, nor send as someone else", async () => {
+    const crossLogin = await api<{ data: { loggedIn: boolean } }>("POST", "/probes/pop3/calls", { server: "pop.hamburger.edu", user: "alice@crepes.fr", pass: "ketchup" });
+    expect(crossLogin.body.data.loggedIn).toBe(false);
+    const crossAuth = await api<{ data: { authenticated?: boolean } }>("POST", "/probes/smtp/calls", {
+      server: "mail.hamburger.edu", port: 587, tls: "starttls", auth: { user: "alice@crepes.fr", pass: "ketchup" },
+      send: { from: "alice@crepes.fr", to: ["bob@hamburger.edu"], subject: "x", text: "x" },
+    });
+    expect(crossAuth.body.data.authenticated).toBe(false);
+    const spoof = await api<{ data: { accepted: boolean; exchanges: { command: string; code: number }[] } }>("POST", "/probes/smtp/calls", {
+      server: "mail.crepes.fr", port: 587, tls: "starttls", auth: { user: "alice", pass: "ketchup" },
+      send: { from: "bob@hamburger.edu", to: ["bob@hamburger.edu"], subject: "x", text: "x" },
+    });
+    expect(spoof.body.data.accepted).toBe(false);
+    expect(spoof.body.data.exchanges.find((e) => e.command.startsWith("RCPT"))?.code).toBe(553);
+  });
 
   it("telnet mail.hamburger.edu 25 gives the textbook dialogue", async () => {
     const id = `telnet-${Date.now()}`;

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { Value } from "typebox/value";
 import { systemClock } from "../../common/clock.ts";
-import { InvalidInputError } from "../../common/errors.ts";
+import { InvalidInputError, L7labError } from "../../common/errors.ts";
 import { describeSchemaErrors, withAllErrors } from "../../scenarios/schema-errors.ts";
 import { ErrorReply } from "../schemas.ts";
 import type { AppDeps } from "../app.ts";
@@ -26,7 +26,8 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     {
       schema: {
         summary: "Call one probe now, outside any scenario (for checks by hand and benchmarks)",
-        description: "The body is the probe's parameters, as in a scenario step's `with`. Probes are read-only: they change no service.",
+        description:
+          "The body is the probe's parameters, as in a scenario step's `with`. A probe acts as a client would (an SMTP send, a POP3 DELE, an IMAP STORE change mailboxes) but stops no service. Refused with 409 while a scenario run is in progress.",
         params: Type.Object({ name: Type.String() }),
         body: Type.Record(Type.String(), Type.Unknown()),
         response: {
@@ -39,11 +40,16 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
           }),
           400: ErrorReply,
           404: ErrorReply,
+          409: ErrorReply,
         },
       },
     },
     async (req) => {
       const probe = deps.registry.get(req.params.name);
+      const active = deps.engine.list().find((r) => r.status === "running" || r.status === "queued");
+      if (active) {
+        throw new L7labError("RUN_IN_PROGRESS", 409, `run ${active.id} of scenario "${active.scenario}" is ${active.status}; a probe called now could disturb it. Wait for it or abort it first.`, { run: active.id });
+      }
       const params = Value.Default(probe.paramsSchema, structuredClone(req.body)) as unknown;
       if (!Value.Check(probe.paramsSchema, params)) {
         const problems = describeSchemaErrors(probe.paramsSchema, params, withAllErrors(() => Value.Errors(probe.paramsSchema, params)), { label: "body", fieldPrefix: [] });

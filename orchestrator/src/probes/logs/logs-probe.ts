@@ -99,6 +99,8 @@ export const logsProbe: Probe<typeof Params, LogsResult> = {
         await retryUntil(attempt, "waiting for log lines", { timeoutMs: params.waitMs, intervalMs: 250, clock: ctx.clock, signal: ctx.signal });
       } catch (error) {
         if (ctx.signal.aborted) throw error;
+        // A read that failed (Docker) is an error; only running out of time is an answer.
+        if ((error as Error).cause !== undefined) throw (error as Error).cause;
         transcript.note(params.services.join(","), `waited ${params.waitMs} ms for ${wanted} matching line(s)`);
       }
     }

@@ -34,7 +34,7 @@ export const pop3ParamsSchema = Type.Object(
       Type.String({ minLength: 1, description: "The TLS server name (SNI, certificate check); default the server's host name, or its address" }),
     ),
     caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM file of CAs to trust; default $L7LAB_CA_FILE, else Node's default list" })),
-    rejectUnauthorized: Type.Optional(Type.Boolean({ default: true, description: "Refuse a certificate that does not verify" })),
+    rejectUnauthorized: Type.Optional(Type.Boolean({ description: "Refuse a certificate that does not verify (default true)" })),
     user: Type.String({ minLength: 1, pattern: "^[^\\r\\n]+$", description: "USER name" }),
     pass: Type.String({ pattern: "^[^\\r\\n]*$", description: "PASS password (shown as **** in transcripts)" }),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000, default: 10_000, description: "Timeout of connecting, of each command and of the TLS handshake" })),
