@@ -1,4 +1,3 @@
-import { Value } from "typebox/value";
 import type { Clock } from "../common/clock.ts";
 import { InvalidInputError } from "../common/errors.ts";
 import type { DockerAdapter, ServiceState } from "../docker/docker-adapter.ts";
@@ -12,11 +11,11 @@ import { ProbeFailedError } from "./errors.ts";
 import { isFault, type FaultLedger } from "./faults.ts";
 import { waitHealthy } from "./health.ts";
 import type { ErrorInfo } from "./run-types.ts";
-import { describeSchemaErrors, withAllErrors } from "./schema-errors.ts";
 import { formatValue } from "./format.ts";
 import { lookupPath } from "./path.ts";
 import { reconcile } from "./reconcile.ts";
 import type { Assertion, AssertStep, ExecStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
+import { probeParams } from "./probe-params.ts";
 import { interpolate } from "./templates.ts";
 
 /** Everything a step can use while it runs. */
@@ -56,14 +55,11 @@ function judged(result: unknown, assertions: AssertionRecord[], transcript: Tran
 async function callProbe(step: ProbeStep, env: StepEnv, i: number | undefined) {
   const probe = env.registry.get(step.probe);
   const vars = { runId: env.runId, results: env.results, ...(i === undefined ? {} : { i }) };
-  const params = Value.Default(probe.paramsSchema, interpolate(structuredClone(step.with), vars)) as unknown;
-  if (!Value.Check(probe.paramsSchema, params)) {
-    const problems = describeSchemaErrors(probe.paramsSchema, params, withAllErrors(() => Value.Errors(probe.paramsSchema, params)), {
-      label: "with",
-      fieldPrefix: ["with"],
-    });
-    throw new InvalidInputError(`the parameters of probe "${probe.name}" in step "${step.id}"`, problems);
-  }
+  const params = probeParams(probe, interpolate(structuredClone(step.with), vars), {
+    what: `the parameters of probe "${probe.name}" in step "${step.id}"`,
+    label: "with",
+    fieldPrefix: ["with"],
+  });
   const ctx: ProbeContext = {
     signal: env.signal,
     clock: env.clock,

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { Value } from "typebox/value";
 import { systemClock } from "../../common/clock.ts";
-import { InvalidInputError, L7labError } from "../../common/errors.ts";
-import { describeSchemaErrors, withAllErrors } from "../../scenarios/schema-errors.ts";
+import { InvalidInputError } from "../../common/errors.ts";
+import { probeParams } from "../../scenarios/probe-params.ts";
+import { refuseDuringRun } from "./guards.ts";
 import { ErrorReply } from "../schemas.ts";
 import type { AppDeps } from "../app.ts";
 
@@ -46,15 +46,8 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     },
     async (req) => {
       const probe = deps.registry.get(req.params.name);
-      const active = deps.engine.list().find((r) => r.status === "running" || r.status === "queued");
-      if (active) {
-        throw new L7labError("RUN_IN_PROGRESS", 409, `run ${active.id} of scenario "${active.scenario}" is ${active.status}; a probe called now could disturb it. Wait for it or abort it first.`, { run: active.id });
-      }
-      const params = Value.Default(probe.paramsSchema, structuredClone(req.body)) as unknown;
-      if (!Value.Check(probe.paramsSchema, params)) {
-        const problems = describeSchemaErrors(probe.paramsSchema, params, withAllErrors(() => Value.Errors(probe.paramsSchema, params)), { label: "body", fieldPrefix: [] });
-        throw new InvalidInputError(`the parameters of probe "${probe.name}"`, problems);
-      }
+      refuseDuringRun(deps.engine, "a probe called");
+      const params = probeParams(probe, req.body, { what: `the parameters of probe "${probe.name}"`, label: "body", fieldPrefix: [] });
       const problems = probe.check?.(params, { topology: deps.topology, earlierStepIds: [] }) ?? [];
       if (problems.length > 0) throw new InvalidInputError(`the parameters of probe "${probe.name}"`, problems);
       const t0 = performance.now();

@@ -3,6 +3,7 @@ import { Type } from "typebox";
 import { L7labError, UnknownNameError } from "../../common/errors.ts";
 import { SERVICE_ACTIONS, type ServiceAction } from "../../docker/docker-adapter.ts";
 import { ErrorReply, ServiceStateSchema } from "../schemas.ts";
+import { refuseDuringRun } from "./guards.ts";
 import type { AppDeps } from "../app.ts";
 
 export const serviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
@@ -44,11 +45,7 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
       if (!(SERVICE_ACTIONS as readonly string[]).includes(action)) throw new UnknownNameError("action", action, SERVICE_ACTIONS);
       const reason = deps.topology.protectedReason(name);
       if (reason) throw new L7labError("PROTECTED_SERVICE", 409, reason, { service: name, action });
-      // A run undoes its own faults at its end; an action from here meanwhile would fight it.
-      const active = deps.engine.list().find((r) => r.status === "running" || r.status === "queued");
-      if (active) {
-        throw new L7labError("RUN_IN_PROGRESS", 409, `run ${active.id} of scenario "${active.scenario}" is ${active.status}; wait for it (GET /api/runs/${active.id}?wait=true) or abort it (POST /api/runs/${active.id}/abort) first`, { run: active.id });
-      }
+      refuseDuringRun(deps.engine, `to ${action} ${name}`);
       return deps.docker.act(name, action as ServiceAction);
     },
   );
