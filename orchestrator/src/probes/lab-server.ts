@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { InvalidInputError } from "../common/errors.ts";
 import type { Topology } from "../docker/topology.ts";
@@ -27,5 +28,20 @@ export function serverProblems(what: string, server: string | undefined, topolog
     return [];
   } catch (error) {
     return error instanceof InvalidInputError ? (error.details["problems"] as string[]) : [(error as Error).message];
+  }
+}
+
+/**
+ * The PEM text of the CA a TLS probe should trust: `caFile`, else the lab CA named by
+ * L7LAB_CA_FILE, else undefined (Node's own list). An unreadable file is an InvalidInputError.
+ */
+export async function readLabCa(what: string, caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const file = caFile ?? (env["L7LAB_CA_FILE"] || undefined);
+  if (file === undefined) return undefined;
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const from = caFile === undefined ? " (from L7LAB_CA_FILE)" : "";
+    throw new InvalidInputError(what, [`caFile "${file}"${from} cannot be read: ${(error as Error).message}`]);
   }
 }

@@ -1,9 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { ImapFlow } from "imapflow";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Topology } from "../../docker/topology.ts";
-import { labServerAddress, serverProblems } from "../lab-server.ts";
+import { labServerAddress, readLabCa, serverProblems } from "../lab-server.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { baseOf, runAction } from "./actions.ts";
@@ -33,12 +32,8 @@ export function tlsServername(server: string, topology: Topology, servername?: s
 
 async function readCa(settings: ConnectionSettings, params: ImapProbeParams): Promise<string | undefined> {
   if (settings.caFile === undefined) return undefined;
-  try {
-    return await readFile(settings.caFile, "utf8");
-  } catch (err) {
-    const from = params.caFile === undefined ? " (from L7LAB_CA_FILE)" : "";
-    throw new InvalidInputError(WHAT, [`caFile "${settings.caFile}"${from} cannot be read: ${(err as Error).message}`]);
-  }
+  // settings.caFile is params.caFile, or else the L7LAB_CA_FILE that connectionSettings read.
+  return readLabCa(WHAT, params.caFile, { L7LAB_CA_FILE: settings.caFile });
 }
 
 interface ImapErrorLike {

@@ -1,8 +1,7 @@
-import { readFile } from "node:fs/promises";
 import net from "node:net";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Topology } from "../../docker/topology.ts";
-import { labServerAddress, serverProblems } from "../lab-server.ts";
+import { labServerAddress, readLabCa, serverProblems } from "../lab-server.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { DEFAULT_TIMEOUT_MS, Pop3Client, type Pop3TlsOptions } from "./client.ts";
@@ -28,15 +27,8 @@ export function tlsServerName(server: string, topology: Topology): string | unde
 }
 
 /** The CA file's PEM: `caFile`, else $L7LAB_CA_FILE, else undefined (Node's default list). */
-export async function readCa(caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const file = caFile ?? (env["L7LAB_CA_FILE"] || undefined);
-  if (file === undefined) return undefined;
-  try {
-    return await readFile(file, "utf8");
-  } catch (error) {
-    const from = caFile === undefined ? " (from L7LAB_CA_FILE)" : "";
-    throw new InvalidInputError(WHAT, [`caFile "${file}"${from} cannot be read: ${(error as Error).message}`]);
-  }
+export function readCa(caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return readLabCa(WHAT, caFile, env);
 }
 
 async function tlsOptions(params: Pop3ProbeParams, topology: Topology): Promise<Pop3TlsOptions | undefined> {

@@ -1,9 +1,8 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Topology } from "../../docker/topology.ts";
-import { labServerAddress, serverProblems } from "../lab-server.ts";
+import { labServerAddress, readLabCa, serverProblems } from "../lab-server.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { SmtpClient, type SmtpTlsOptions } from "./client.ts";
@@ -50,14 +49,7 @@ const usesTls = (params: SmtpProbeParams) =>
 /** The CAs to trust: `caFile`, else the file $L7LAB_CA_FILE names, else none (Node's own list). */
 async function readCa(params: SmtpProbeParams): Promise<string | undefined> {
   if (!usesTls(params)) return undefined;
-  const file = params.caFile ?? (process.env["L7LAB_CA_FILE"] || undefined);
-  if (file === undefined) return undefined;
-  try {
-    return await readFile(file, "utf8");
-  } catch (err) {
-    const from = params.caFile === undefined ? " (from L7LAB_CA_FILE)" : "";
-    throw new InvalidInputError(WHAT, [`caFile "${file}"${from} cannot be read: ${(err as Error).message}`]);
-  }
+  return readLabCa(WHAT, params.caFile);
 }
 
 async function run(params: SmtpProbeParams, ctx: ProbeContext): Promise<ProbeOutcome<SmtpProbeResult>> {
