@@ -1,3 +1,4 @@
+import Docker from "dockerode";
 import { loadComposeTopology } from "./docker/topology.ts";
 import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
 import { buildApp } from "./api/app.ts";
@@ -18,7 +19,9 @@ if (!Number.isInteger(env.port) || env.port <= 0 || env.port > 65535) {
 }
 
 const topology = await loadComposeTopology(env.composeFile);
-const docker = new DockerodeAdapter(topology.project);
+const docker = new DockerodeAdapter(topology.project, new Docker(), {
+  ...(topology.settings.faultHelperImage !== undefined ? { faultHelperImage: topology.settings.faultHelperImage } : {}),
+});
 const registry = defaultProbes();
 const catalog = await ScenarioCatalog.load(env.scenariosDir, { registry, topology });
 const engine = new ScenarioEngine({ registry, docker, topology });
@@ -41,6 +44,15 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+
+// Network faults are held by helper containers; one left by an orchestrator that died mid-run
+// (killed, crashed) still holds its fault. Remove them before taking any run.
+try {
+  const stray = await docker.removeStrayNetFaults();
+  if (stray.length > 0) app.log.warn(`removed ${stray.length} network fault(s) left by an earlier orchestrator: ${stray.join(", ")}`);
+} catch (error) {
+  app.log.error(`could not look for network faults left by an earlier orchestrator: ${(error as Error).message}`);
+}
 
 await app.listen({ host: env.host, port: env.port });
 app.log.info(`project ${docker.project}: ${topology.services.length} services, ${catalog.list().length} scenarios, probes ${registry.names().join(", ")}`);

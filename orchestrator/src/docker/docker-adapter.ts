@@ -28,6 +28,16 @@ export interface LogLine {
   text: string;
 }
 
+/** A network fault held by a helper container in a service's network namespace. */
+export interface NetFaultHandle {
+  service: string;
+  /** The helper container's name and id. */
+  helper: string;
+  helperId: string;
+  /** The arguments given to net-fault.sh, for example ["loss", "10", "both"]. */
+  args: string[];
+}
+
 export interface DockerAdapter {
   /** Every container of the compose project, one per service. */
   listServices(): Promise<ServiceState[]>;
@@ -35,4 +45,15 @@ export interface DockerAdapter {
   act(service: string, action: ServiceAction): Promise<ServiceState>;
   exec(service: string, command: readonly string[], options?: { timeoutMs?: number }): Promise<ExecResult>;
   logs(service: string, options?: { sinceMs?: number; tail?: number }): Promise<LogLine[]>;
+  /**
+   * Starts a helper container in the service's network namespace that applies a network fault
+   * (services/router/net-fault.sh) and holds it until removed. Resolves once the fault is in place.
+   */
+  applyNetFault(service: string, args: readonly string[]): Promise<NetFaultHandle>;
+  /** The fault's counters ("name value" lines from net-fault.sh stats), read from its helper. */
+  netFaultStats(handle: NetFaultHandle): Promise<Record<string, number>>;
+  /** Stops the helper, which removes the fault, then removes the helper container. */
+  removeNetFault(handle: NetFaultHandle): Promise<void>;
+  /** Removes every fault helper of the project left by an earlier orchestrator (crash, kill). Returns their names. */
+  removeStrayNetFaults(): Promise<string[]>;
 }

@@ -1,20 +1,35 @@
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { DockerError, L7labError } from "../common/errors.ts";
-import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "./docker-adapter.ts";
+import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, NetFaultHandle, ServiceAction, ServiceState } from "./docker-adapter.ts";
 import { parseDockerLogs } from "./docker-log.ts";
+import { parseNetFaultStats } from "./net-fault-args.ts";
 
 const PROJECT_LABEL = "com.docker.compose.project";
 const SERVICE_LABEL = "com.docker.compose.service";
+/** On fault helpers: the project and the service whose namespace they hold a fault in. */
+const FAULT_PROJECT_LABEL = "l7lab.fault.project";
+const FAULT_SERVICE_LABEL = "l7lab.fault.service";
+const NET_FAULT_SCRIPT = "/usr/local/bin/net-fault.sh";
+
+export interface DockerodeAdapterOptions {
+  /** The image of fault helpers (compose's x-l7lab.fault-helper-image); without it network faults are refused. */
+  faultHelperImage?: string;
+  /** How long a helper may take to report its fault applied. */
+  faultApplyTimeoutMs?: number;
+}
 
 /** The Docker adapter over dockerode. Containers are found by their compose labels. */
 export class DockerodeAdapter implements DockerAdapter {
   readonly #docker: Docker;
   readonly project: string;
 
-  constructor(project: string, docker: Docker = new Docker()) {
+  readonly #options: DockerodeAdapterOptions;
+
+  constructor(project: string, docker: Docker = new Docker(), options: DockerodeAdapterOptions = {}) {
     this.project = project;
     this.#docker = docker;
+    this.#options = options;
   }
 
   async ping(): Promise<boolean> {
@@ -104,35 +119,27 @@ export class DockerodeAdapter implements DockerAdapter {
     }
     const timeoutMs = options.timeoutMs ?? 30_000;
     try {
-      const exec = await this.#docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const stdout = new PassThrough();
-      const stderr = new PassThrough();
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      stdout.on("data", (b: Buffer) => out.push(b));
-      stderr.on("data", (b: Buffer) => err.push(b));
-      this.#docker.modem.demuxStream(stream, stdout, stderr);
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          stream.destroy();
-          reject(new L7labError("EXEC_TIMEOUT", 504, `"${command.join(" ")}" in service "${service}" did not finish within ${timeoutMs} ms`, { service }));
-        }, timeoutMs);
-        stream.on("end", () => { clearTimeout(timer); resolve(); });
-        stream.on("close", () => { clearTimeout(timer); resolve(); });
-        stream.on("error", (e: Error) => { clearTimeout(timer); reject(e); });
-      });
-      // The stream can end a moment before Docker records the exit code.
-      let info = await exec.inspect();
-      for (let i = 0; i < 20 && (info.Running || info.ExitCode === null); i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        info = await exec.inspect();
-      }
-      return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
+      return await execIn(this.#docker, id, command, timeoutMs, `service "${service}"`);
     } catch (cause) {
       if (cause instanceof L7labError) throw cause;
       throw new DockerError(`run "${command.join(" ")}" in`, `service "${service}"`, { cause });
     }
+  }
+
+  applyNetFault(service: string, args: readonly string[]): Promise<NetFaultHandle> {
+    return DockerodeNetFaults.apply(this, this.#docker, this.#options, service, args);
+  }
+
+  netFaultStats(handle: NetFaultHandle): Promise<Record<string, number>> {
+    return DockerodeNetFaults.stats(this.#docker, handle);
+  }
+
+  removeNetFault(handle: NetFaultHandle): Promise<void> {
+    return DockerodeNetFaults.remove(this.#docker, handle);
+  }
+
+  removeStrayNetFaults(): Promise<string[]> {
+    return DockerodeNetFaults.removeStray(this, this.#docker);
   }
 
   async logs(service: string, options: { sinceMs?: number; tail?: number } = {}): Promise<LogLine[]> {
@@ -153,6 +160,117 @@ export class DockerodeAdapter implements DockerAdapter {
       throw new DockerError("read the logs of", `service "${service}"`, { cause });
     }
   }
+}
+
+// ------------------------------------------------------------------ network faults
+export class DockerodeNetFaults {
+  static async apply(adapter: DockerodeAdapter, docker: Docker, options: DockerodeAdapterOptions, service: string, args: readonly string[]): Promise<NetFaultHandle> {
+    const image = options.faultHelperImage;
+    if (image === undefined) {
+      throw new L7labError("NO_FAULT_HELPER", 500, "network faults need a helper image: set x-l7lab.fault-helper-image in docker-compose.yml", {});
+    }
+    const target = await adapter.serviceState(service);
+    if (target.state !== "running") {
+      throw new L7labError("NOT_RUNNING", 409, `service "${service}" is ${target.state}, so no network fault can be applied to it`, { service, state: target.state });
+    }
+    const name = `${adapter.project}-fault-${service}-${Date.now().toString(36)}`;
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer({
+        name,
+        Image: image,
+        Entrypoint: [NET_FAULT_SCRIPT],
+        Cmd: [...args],
+        Labels: { [FAULT_PROJECT_LABEL]: adapter.project, [FAULT_SERVICE_LABEL]: service, "l7lab.description": `network fault ${args.join(" ")} on ${service}` },
+        HostConfig: { NetworkMode: `container:${target.id}`, CapAdd: ["NET_ADMIN"], Init: true, AutoRemove: false },
+      });
+      await container.start();
+    } catch (cause) {
+      throw new DockerError(`start a fault helper (${image}) for`, `service "${service}"`, { cause });
+    }
+    // Wait until the helper says the fault is applied, or exits (a refusal).
+    const deadline = Date.now() + (options.faultApplyTimeoutMs ?? 15_000);
+    for (;;) {
+      const log = await helperLog(container);
+      if (/l7lab-fault: applied/.test(log)) return { service, helper: name, helperId: container.id, args: [...args] };
+      const info = await container.inspect();
+      if (!info.State.Running || Date.now() > deadline) {
+        await container.remove({ force: true }).catch(() => undefined);
+        const why = log.trim() || (info.State.Running ? "it did not report the fault applied in time" : `it exited with code ${info.State.ExitCode}`);
+        throw new L7labError("NET_FAULT_FAILED", 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": ${why}`, { service, args: [...args] });
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  static async stats(docker: Docker, handle: NetFaultHandle): Promise<Record<string, number>> {
+    const r = await execIn(docker, handle.helperId, [NET_FAULT_SCRIPT, "stats"], 10_000, `fault helper ${handle.helper}`);
+    if (r.exitCode !== 0) throw new L7labError("NET_FAULT_STATS", 502, `could not read the counters of fault helper ${handle.helper}: ${r.stderr.trim() || `exit ${r.exitCode}`}`, { helper: handle.helper });
+    return parseNetFaultStats(r.stdout);
+  }
+
+  static async remove(docker: Docker, handle: NetFaultHandle): Promise<void> {
+    const container = docker.getContainer(handle.helperId);
+    try {
+      await container.stop({ t: 10 });
+    } catch (cause) {
+      if (!isNotModified(cause) && !isNotFound(cause)) throw new DockerError("stop the fault helper", handle.helper, { cause });
+    }
+    try {
+      await container.remove({ force: true });
+    } catch (cause) {
+      if (!isNotFound(cause)) throw new DockerError("remove the fault helper", handle.helper, { cause });
+    }
+  }
+
+  static async removeStray(adapter: DockerodeAdapter, docker: Docker): Promise<string[]> {
+    const helpers = await docker.listContainers({ all: true, filters: { label: [`${FAULT_PROJECT_LABEL}=${adapter.project}`] } });
+    const removed: string[] = [];
+    for (const h of helpers) {
+      const name = (h.Names[0] ?? h.Id).replace(/^\//, "");
+      await DockerodeNetFaults.remove(docker, { service: h.Labels[FAULT_SERVICE_LABEL] ?? "", helper: name, helperId: h.Id, args: [] });
+      removed.push(name);
+    }
+    return removed;
+  }
+}
+
+async function helperLog(container: Docker.Container): Promise<string> {
+  const buffer = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+  return parseDockerLogs(Buffer.isBuffer(buffer) ? buffer : Buffer.from(String(buffer))).map((l) => l.text).join("\n");
+}
+
+const statusOf = (e: unknown): number | undefined => (e as { statusCode?: number }).statusCode;
+const isNotFound = (e: unknown) => statusOf(e) === 404;
+const isNotModified = (e: unknown) => statusOf(e) === 304;
+
+/** Runs a command in a container and collects its output; `where` names the container in a timeout error. */
+async function execIn(docker: Docker, id: string, command: readonly string[], timeoutMs: number, where: string): Promise<ExecResult> {
+  const exec = await docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  stdout.on("data", (b: Buffer) => out.push(b));
+  stderr.on("data", (b: Buffer) => err.push(b));
+  docker.modem.demuxStream(stream, stdout, stderr);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stream.destroy();
+      reject(new L7labError("EXEC_TIMEOUT", 504, `"${command.join(" ")}" in ${where} did not finish within ${timeoutMs} ms`, { where }));
+    }, timeoutMs);
+    stream.on("end", () => { clearTimeout(timer); resolve(); });
+    stream.on("close", () => { clearTimeout(timer); resolve(); });
+    stream.on("error", (e: Error) => { clearTimeout(timer); reject(e); });
+  });
+  // The stream can end a moment before Docker records the exit code.
+  let info = await exec.inspect();
+  for (let i = 0; i < 20 && (info.Running || info.ExitCode === null); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    info = await exec.inspect();
+  }
+  return { exitCode: info.ExitCode ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") };
 }
 
 function healthFromStatus(status: string): ContainerHealth {

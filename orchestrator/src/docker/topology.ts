@@ -38,15 +38,23 @@ export interface ServiceSpec {
   networks: { network: string; ipv4: string }[];
 }
 
+/** The lab's settings that are not services: the compose file's top-level `x-l7lab` key. */
+export interface LabSettings {
+  /** The image of the helper containers that hold network faults in a service's namespace. */
+  faultHelperImage?: string;
+}
+
 export class Topology {
   readonly project: string;
   readonly services: readonly ServiceSpec[];
   readonly networks: readonly NetworkSpec[];
+  readonly settings: LabSettings;
 
-  constructor(project: string, services: ServiceSpec[], networks: NetworkSpec[]) {
+  constructor(project: string, services: ServiceSpec[], networks: NetworkSpec[], settings: LabSettings = {}) {
     this.project = project;
     this.services = services;
     this.networks = networks;
+    this.settings = settings;
   }
 
   serviceNames(): string[] {
@@ -163,7 +171,9 @@ export function parseComposeTopology(text: string): Topology {
       networks: attached,
     };
   });
-  return new Topology(project, services, networks);
+  const x = asObject(doc["x-l7lab"]);
+  const helper = x["fault-helper-image"];
+  return new Topology(project, services, networks, typeof helper === "string" ? { faultHelperImage: helper } : {});
 }
 
 export async function loadComposeTopology(file: string): Promise<Topology> {

@@ -1,4 +1,5 @@
-import type { ServiceAction, ServiceState } from "../docker/docker-adapter.ts";
+import type { NetFaultHandle, ServiceAction, ServiceState } from "../docker/docker-adapter.ts";
+import type { LossDirection } from "../docker/net-fault-args.ts";
 
 /** Actions that leave a service broken until they are undone. */
 export const FAULT_ACTIONS: readonly ServiceAction[] = ["stop", "kill", "pause"];
@@ -7,12 +8,40 @@ export function isFault(action: ServiceAction): boolean {
   return FAULT_ACTIONS.includes(action);
 }
 
+/** A network fault a run applied and has not yet removed. */
+export interface NetFaultEntry {
+  stepId: string;
+  service: string;
+  loss: number;
+  direction: LossDirection;
+  appliedAt: number;
+  handle: NetFaultHandle;
+}
+
 /**
- * The state of each service a run broke, as it was before the run first touched it. The engine
- * records a service before the first fault on it, so later faults keep the first state.
+ * What a run broke, so that the end of the run can undo it: the state of each service a run
+ * broke, as it was before the run first touched it (the engine records a service before the first
+ * fault on it, so later faults keep the first state), and the network faults still applied.
  */
 export class FaultLedger {
   readonly #before = new Map<string, ServiceState>();
+  readonly #net = new Map<string, NetFaultEntry>();
+
+  addNetFault(entry: NetFaultEntry): void {
+    this.#net.set(entry.stepId, entry);
+  }
+
+  /** Takes the network fault applied by this step out of the ledger (a heal step removes it). */
+  takeNetFault(stepId: string): NetFaultEntry | undefined {
+    const entry = this.#net.get(stepId);
+    this.#net.delete(stepId);
+    return entry;
+  }
+
+  /** The network faults still applied, most recent first (the order to remove them in). */
+  netFaults(): NetFaultEntry[] {
+    return [...this.#net.values()].reverse();
+  }
 
   has(service: string): boolean {
     return this.#before.has(service);

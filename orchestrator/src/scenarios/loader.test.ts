@@ -29,13 +29,13 @@ const INVALID: [file: string, error: string][] = [
   ["missing-title.yaml", 'missing required field "title"'],
   ["misspelt-operator.yaml", 'step "first": expect[0] has unknown field "equal". An assertion has "path", an optional "message" and exactly one operator: equals, notEquals, contains, notContains, matches, exists, lessThan, atMost, greaterThan, atLeast, oneOf, length'],
   ["name-mismatch.yaml", 'name "other-name" must equal the file name "name-mismatch"; rename the file or change the name'],
-  ["no-kind.yaml", 'step "nothing": has none of the keys probe, service, exec, wait, assert, reconcile; a step needs exactly one of them to say what it does'],
+  ["no-kind.yaml", 'step "nothing": has none of the keys probe, service, exec, wait, assert, reconcile, fault, heal; a step needs exactly one of them to say what it does'],
   ["no-steps.yaml", 'field "steps" must have at least 1 item; got []'],
   ["not-a-mapping.yaml", 'the file must hold one scenario: a mapping with name, title and steps; got [{"id":"a","wait":"1s"}]'],
   ["ref-to-later-step.yaml", 'step "first": expect[0]: ref "second.answers[0].ttl" refers to step "second", which runs later (step 2); only earlier steps can be referred to, and there are none before this one'],
   ["ref-to-own-step.yaml", 'step "first": expect[0]: ref "first.answers[1].ttl" refers to step "first", which is this step itself; only earlier steps can be referred to, and there are none before this one'],
   ["ref-to-unknown-step.yaml", 'step "second": expect[0]: ref "frist.answers[0].ttl" refers to step "frist", which is not known; only earlier steps can be referred to: "first"'],
-  ["two-kinds.yaml", 'step "trace": has "probe" and "wait"; a step needs exactly one of probe, service, exec, wait, assert, reconcile (split it into 2 steps)'],
+  ["two-kinds.yaml", 'step "trace": has "probe" and "wait"; a step needs exactly one of probe, service, exec, wait, assert, reconcile, fault, heal (split it into 2 steps)'],
   ["two-operators.yaml", 'step "first": expect[0] has 2 operators (atMost, atLeast); use exactly one per assertion, and write one assertion for each check'],
   ["unknown-action.yaml", 'step "stop-primary": action "halt" is not known. Valid actions are "kill", "pause", "restart", "start", "stop" and "unpause".'],
   ["unknown-exec-service.yaml", `step "flush": service "resolver" is not known. Valid services are ${SERVICES}.`],
@@ -118,7 +118,7 @@ steps:
   it("names a step without an id by its position", () => {
     expect(one("name: x\ntitle: t\nsteps:\n  - { wait: 1s }\n  - 7\n").errors).toEqual([
       'scenario file scenarios/x.yaml: step 1: missing required field "id"',
-      "scenario file scenarios/x.yaml: step 2: must be a mapping with an id and one of probe, service, exec, wait, assert, reconcile; got 7",
+      "scenario file scenarios/x.yaml: step 2: must be a mapping with an id and one of probe, service, exec, wait, assert, reconcile, fault, heal; got 7",
     ]);
   });
 

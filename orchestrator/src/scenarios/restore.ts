@@ -3,6 +3,7 @@ import type { DockerAdapter } from "../docker/docker-adapter.ts";
 import { errorInfo } from "./errors.ts";
 import { planRestore, type FaultLedger } from "./faults.ts";
 import { waitHealthy } from "./health.ts";
+import { describeHealed, removeNetFault } from "./net-faults.ts";
 import type { CleanupRecord } from "./run-types.ts";
 
 export interface RestoreOptions {
@@ -13,11 +14,22 @@ export interface RestoreOptions {
 }
 
 /**
- * Undoes every fault in the ledger, one service after another: starts a stopped or killed service,
- * unpauses a paused one, then waits until it is healthy. Never throws; each service gives one record.
+ * Undoes every fault in the ledger: first removes the network faults still applied, then, one
+ * service after another, starts a stopped or killed service or unpauses a paused one, and waits
+ * until it is healthy. Never throws; each fault gives one record.
  */
 export async function restoreFaults(ledger: FaultLedger, options: RestoreOptions): Promise<CleanupRecord[]> {
   const records: CleanupRecord[] = [];
+  for (const entry of ledger.netFaults()) {
+    const action = `remove loss ${entry.loss}% ${entry.direction}`;
+    try {
+      const healed = await removeNetFault(entry, options.docker, options.clock);
+      ledger.takeNetFault(entry.stepId);
+      records.push({ service: entry.service, action, ok: true, message: describeHealed(healed) });
+    } catch (error) {
+      records.push({ service: entry.service, action, ok: false, message: `could not remove the network fault of step "${entry.stepId}" on ${entry.service} (helper ${entry.handle.helper}): ${errorInfo(error).message}` });
+    }
+  }
   for (const before of ledger.entries()) {
     const service = before.service;
     let action = "none";

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from "typebox";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
+import { LOSS_DIRECTIONS, type LossDirection } from "../docker/net-fault-args.ts";
 
 /**
  * The scenario file format, as typebox schemas (plain JSON Schema). `ScenarioSchema` is the whole
@@ -161,6 +162,47 @@ export const ReconcileStepSchema = Type.Object(
   },
 );
 
+export const FaultStepSchema = Type.Object(
+  {
+    id: StepId,
+    title: Type.Optional(Title),
+    fault: Type.Object(
+      {
+        service: Type.String({ minLength: 1, description: "The service whose network traffic suffers the fault." }),
+        loss: Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 100,
+          description: "Random packet loss in percent: each packet is dropped with this probability (iptables statistic match).",
+        }),
+        direction: Type.Optional(
+          Type.Union(LOSS_DIRECTIONS.map((d) => Type.Literal(d)), {
+            description: "Which packets: both (default), ingress (arriving at the service) or egress (sent by it). Loopback is never touched.",
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  {
+    additionalProperties: false,
+    description: "Applies a network fault to a service, from a helper container in its network namespace. A heal step removes it; the end of the run always does.",
+  },
+);
+
+export const HealStepSchema = Type.Object(
+  {
+    id: StepId,
+    title: Type.Optional(Title),
+    heal: Type.String({ pattern: STEP_ID_PATTERN, description: "The id of an earlier fault step whose fault to remove." }),
+    expect: Type.Optional(
+      Type.Array(AssertionSchema, {
+        description: "Assertions on { fault, service, loss, direction, heldMs, counters: { ingressSeen, ingressDropped, egressSeen, egressDropped, measuredPercent } }.",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: "Removes a network fault applied by an earlier fault step, and reports its counters." },
+);
+
 /** The step kinds, each named by the key that marks it. */
 export const STEP_SCHEMAS = {
   probe: ProbeStepSchema,
@@ -169,6 +211,8 @@ export const STEP_SCHEMAS = {
   wait: WaitStepSchema,
   assert: AssertStepSchema,
   reconcile: ReconcileStepSchema,
+  fault: FaultStepSchema,
+  heal: HealStepSchema,
 } as const;
 export type StepKind = keyof typeof STEP_SCHEMAS;
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
@@ -187,7 +231,9 @@ export type ExecStep = Omit<RawExecStep, "expect"> & { kind: "exec"; expect: Ass
 export type WaitStep = Static<typeof WaitStepSchema> & { kind: "wait"; waitMs: number };
 export type AssertStep = Omit<RawAssertStep, "assert"> & { kind: "assert"; assert: Assertion[] };
 export type ReconcileStep = Omit<RawReconcileStep, "expect"> & { kind: "reconcile"; expect: Assertion[] };
-export type Step = ProbeStep | ServiceStep | ExecStep | WaitStep | AssertStep | ReconcileStep;
+export type FaultStep = Omit<Static<typeof FaultStepSchema>, "fault"> & { kind: "fault"; fault: { service: string; loss: number; direction: LossDirection } };
+export type HealStep = Omit<Static<typeof HealStepSchema>, "expect"> & { kind: "heal"; expect: Assertion[] };
+export type Step = ProbeStep | ServiceStep | ExecStep | WaitStep | AssertStep | ReconcileStep | FaultStep | HealStep;
 
 /** The fields of a scenario other than its steps. */
 const scenarioFields = {

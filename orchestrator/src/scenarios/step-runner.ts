@@ -14,7 +14,8 @@ import type { ErrorInfo } from "./run-types.ts";
 import { formatValue } from "./format.ts";
 import { lookupPath } from "./path.ts";
 import { reconcile } from "./reconcile.ts";
-import type { Assertion, AssertStep, ExecStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
+import { applyNetFault, describeHealed, removeNetFault } from "./net-faults.ts";
+import type { Assertion, AssertStep, ExecStep, FaultStep, HealStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
 import { probeParams } from "./probe-params.ts";
 import { interpolate } from "./templates.ts";
 
@@ -150,6 +151,30 @@ function runReconcile(step: ReconcileStep, env: StepEnv): Promise<StepOutcome> {
   return Promise.resolve(judged(result, evaluateAssertions(expanded(step.expect, env), result, env.results), transcript.lines));
 }
 
+async function runFault(step: FaultStep, env: StepEnv): Promise<StepOutcome> {
+  const transcript = new Transcript(() => env.clock.now());
+  // Not raced against the signal: a half-applied fault would race the cleanup. The ledger has it
+  // as soon as it is applied, so the end of the run removes it whatever happens next.
+  const entry = await applyNetFault(step, env.docker, env.clock, env.ledger);
+  transcript.note(entry.service, `applied loss ${entry.loss}% ${entry.direction} on ${entry.service} (helper ${entry.handle.helper})`);
+  const result = { service: entry.service, loss: entry.loss, direction: entry.direction, helper: entry.handle.helper };
+  return { status: "passed", result, assertions: [], transcript: transcript.lines };
+}
+
+async function runHeal(step: HealStep, env: StepEnv): Promise<StepOutcome> {
+  const entry = env.ledger.takeNetFault(step.heal);
+  if (!entry) throw new InvalidInputError(`step "${step.id}"`, [`the fault of step "${step.heal}" is not applied (it was already healed, or its step did not run)`]);
+  const transcript = new Transcript(() => env.clock.now());
+  try {
+    const healed = await removeNetFault(entry, env.docker, env.clock);
+    transcript.note(entry.service, describeHealed(healed));
+    return judged(healed, evaluateAssertions(expanded(step.expect, env), healed, env.results), transcript.lines);
+  } catch (error) {
+    env.ledger.addNetFault(entry); // still applied: the end of the run tries again
+    throw error;
+  }
+}
+
 /** Runs one step. Throws when the step cannot be done at all (Docker error, abort, bad params). */
 export function runStep(step: Step, env: StepEnv): Promise<StepOutcome> {
   switch (step.kind) {
@@ -165,5 +190,9 @@ export function runStep(step: Step, env: StepEnv): Promise<StepOutcome> {
       return runAssert(step, env);
     case "reconcile":
       return runReconcile(step, env);
+    case "fault":
+      return runFault(step, env);
+    case "heal":
+      return runHeal(step, env);
   }
 }

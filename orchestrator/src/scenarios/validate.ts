@@ -3,6 +3,7 @@ import { Value } from "typebox/value";
 import type { TSchema } from "typebox";
 import { listChoices, UnknownNameError } from "../common/errors.ts";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
+import type { LossDirection } from "../docker/net-fault-args.ts";
 import type { Topology } from "../docker/topology.ts";
 import type { Probe } from "../probes/probe.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
@@ -147,7 +148,7 @@ function checkProbe(step: Json, registry: ProbeRegistry, topology: Topology, ear
   }
 }
 
-function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: StepIndex, duplicateOf: number | undefined): { step?: Step; problems: string[] } {
+function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: StepIndex, duplicateOf: number | undefined, faultIds: ReadonlySet<string>): { step?: Step; problems: string[] } {
   const problems: string[] = [];
   const kinds = isObject(raw) ? STEP_KINDS.filter((k) => Object.hasOwn(raw, k)) : [];
   const kindList = STEP_KINDS.join(", ");
@@ -176,6 +177,17 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
     case "exec":
       checkService(raw["exec"], ctx.topology, problems);
       break;
+    case "fault":
+      if (isObject(raw["fault"])) checkService(raw["fault"]["service"], ctx.topology, problems);
+      break;
+    case "heal": {
+      const target = raw["heal"];
+      if (typeof target !== "string") break;
+      const p = earlierStep(target, `heal "${target}"`, position, ids);
+      if (p) problems.push(p);
+      else if (!faultIds.has(target)) problems.push(`heal "${target}" must name an earlier fault step; step "${target}" is not one`);
+      break;
+    }
     case "reconcile":
       for (const side of ["sent", "received"] as const) {
         const path = isObject(raw["reconcile"]) ? raw["reconcile"][side] : undefined;
@@ -227,6 +239,12 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
       const r = raw["reconcile"] as { sent: string; received: string };
       return { problems, step: { ...base, kind, reconcile: { sent: r.sent, received: r.received }, expect } };
     }
+    case "fault": {
+      const f = raw["fault"] as { service: string; loss: number; direction?: LossDirection };
+      return { problems, step: { ...base, kind, fault: { service: f.service, loss: f.loss, direction: f.direction ?? "both" } } };
+    }
+    case "heal":
+      return { problems, step: { ...base, kind, heal: String(raw["heal"]), expect } };
   }
 }
 
@@ -252,11 +270,12 @@ export function validateScenario(raw: unknown, ctx: ValidationContext): Validati
     if (first === undefined) ids.set(id, i);
     else duplicates.set(i, first);
   });
+  const faultIds = new Set(rawSteps.filter((s) => isObject(s) && Object.hasOwn(s, "fault") && typeof s["id"] === "string").map((s) => (s as Json)["id"] as string));
   const steps: Step[] = [];
   rawSteps.forEach((s, i) => {
     const id = isObject(s) && typeof s["id"] === "string" ? s["id"] : undefined;
     const label = id === undefined ? `step ${i + 1}` : `step "${id}"`;
-    const checked = checkStep(s, i, ctx, ids, duplicates.get(i));
+    const checked = checkStep(s, i, ctx, ids, duplicates.get(i), faultIds);
     problems.push(...checked.problems.map((p) => `${label}: ${p}`));
     if (checked.step) steps.push(checked.step);
   });

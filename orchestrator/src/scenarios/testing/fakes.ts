@@ -2,7 +2,7 @@
 import { Type, type TSchema } from "typebox";
 import type { Clock } from "../../common/clock.ts";
 import { DockerError } from "../../common/errors.ts";
-import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
+import type { ContainerHealth, NetFaultHandle, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
 import { Topology } from "../../docker/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../../probes/probe.ts";
 
@@ -150,6 +150,39 @@ export class FakeDocker implements DockerAdapter {
 
   logs(): Promise<LogLine[]> {
     return Promise.resolve([]);
+  }
+
+  /** Network faults in place, by helper name. `netFaultFails` makes apply or remove of a service fail. */
+  readonly netFaults = new Map<string, NetFaultHandle>();
+  netFaultFails = new Set<string>();
+  netFaultCounters: Record<string, number> = { ingress_seen: 100, ingress_dropped: 10, egress_seen: 100, egress_dropped: 10 };
+  #helpers = 0;
+
+  applyNetFault(service: string, args: readonly string[]): Promise<NetFaultHandle> {
+    this.calls.push(`netfault ${service} ${args.join(" ")}`);
+    this.#get(service);
+    if (this.netFaultFails.has(`${service} apply`)) return Promise.reject(new DockerError("apply a network fault to", service));
+    const handle = { service, helper: `fault-${service}-${++this.#helpers}`, helperId: `hid-${this.#helpers}`, args: [...args] };
+    this.netFaults.set(handle.helper, handle);
+    return Promise.resolve(handle);
+  }
+
+  netFaultStats(handle: NetFaultHandle): Promise<Record<string, number>> {
+    if (!this.netFaults.has(handle.helper)) return Promise.reject(new DockerError("read counters of", handle.helper));
+    return Promise.resolve({ ...this.netFaultCounters });
+  }
+
+  removeNetFault(handle: NetFaultHandle): Promise<void> {
+    this.calls.push(`unfault ${handle.service} ${handle.args.join(" ")}`);
+    if (this.netFaultFails.has(`${handle.service} remove`)) return Promise.reject(new DockerError("remove the network fault of", handle.service));
+    this.netFaults.delete(handle.helper);
+    return Promise.resolve();
+  }
+
+  removeStrayNetFaults(): Promise<string[]> {
+    const names = [...this.netFaults.keys()];
+    this.netFaults.clear();
+    return Promise.resolve(names);
   }
 }
 

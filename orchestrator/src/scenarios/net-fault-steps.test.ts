@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { ProbeRegistry } from "../probes/registry.ts";
+import { ScenarioEngine } from "./engine.ts";
+import type { Scenario } from "./schema.ts";
+import { constantProbe, FakeDocker, hangingProbe, SERVICES, testTopology, VirtualClock } from "./testing/fakes.ts";
+import { validateScenario } from "./validate.ts";
+
+const T0 = Date.UTC(2025, 0, 1);
+
+function setup() {
+  const clock = new VirtualClock(T0);
+  const docker = new FakeDocker(SERVICES);
+  const registry = new ProbeRegistry([constantProbe("dns", { ok: 1 }), constantProbe("bad", { ok: 0 }), hangingProbe("hang")]);
+  const topology = testTopology();
+  const engine = new ScenarioEngine({ registry, docker, topology, clock, healthTimeoutMs: 10_000, healthIntervalMs: 500, newId: () => "run-1" });
+  const check = (steps: unknown[]) => validateScenario({ name: "test", title: "A test", steps }, { registry, topology });
+  const scenario = (steps: unknown[]): Scenario => {
+    const checked = check(steps);
+    if (!checked.ok) throw new Error(checked.problems.join("\n"));
+    return checked.scenario;
+  };
+  return { clock, docker, engine, scenario, check };
+}
+
+describe("fault and heal steps", () => {
+  it("applies loss through a helper, heals it with the counters as the result, and leaves nothing to clean", async () => {
+    const { engine, docker, scenario } = setup();
+    const run = await engine.waitFor(
+      engine.start(
+        scenario([
+          { id: "lossy", fault: { service: "dns-resolver", loss: 10 } },
+          { id: "ask", probe: "dns" },
+          { id: "healed", heal: "lossy", expect: [{ path: "counters.measuredPercent", atLeast: 5 }, { path: "counters.measuredPercent", atMost: 15 }] },
+        ]),
+      ).id,
+    );
+    expect(run.status).toBe("passed");
+    expect(run.steps[0]!.result).toEqual({ service: "dns-resolver", loss: 10, direction: "both", helper: "fault-dns-resolver-1" });
+    expect(run.steps[2]!.result).toMatchObject({
+      fault: "lossy",
+      service: "dns-resolver",
+      loss: 10,
+      direction: "both",
+      counters: { ingressSeen: 100, ingressDropped: 10, egressSeen: 100, egressDropped: 10, measuredPercent: 10 },
+    });
+    expect(run.steps[2]!.transcript[0]!.text).toMatch(/^removed loss 10% both on dns-resolver after \d+ ms: dropped 10 of 100 packets in, 10 of 100 out \(10%\)$/);
+    expect(docker.calls.filter((c) => /fault/.test(c))).toEqual(["netfault dns-resolver loss 10 both", "unfault dns-resolver loss 10 both"]);
+    expect(run.cleanup).toEqual([]);
+    expect(docker.netFaults.size).toBe(0);
+  });
+
+  it("removes a fault that no heal step removed when a later step fails", async () => {
+    const { engine, docker, scenario } = setup();
+    const run = await engine.waitFor(
+      engine.start(scenario([{ id: "lossy", fault: { service: "dns-resolver", loss: 5, direction: "egress" } }, { id: "ask", probe: "bad", expect: [{ path: "ok", equals: 1 }] }])).id,
+    );
+    expect(run.status).toBe("failed");
+    expect(docker.netFaults.size).toBe(0);
+    expect(run.cleanup).toEqual([
+      { service: "dns-resolver", action: "remove loss 5% egress", ok: true, message: expect.stringMatching(/^removed loss 5% egress on dns-resolver after/) as unknown as string },
+    ]);
+  });
+
+  it("removes the fault when the run is aborted in the middle of a step", async () => {
+    const { engine, docker, scenario } = setup();
+    const started = engine.start(scenario([{ id: "lossy", fault: { service: "dns-resolver", loss: 10 } }, { id: "stuck", probe: "hang" }]));
+    for (let i = 0; i < 100 && docker.netFaults.size === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(docker.netFaults.size).toBe(1);
+    engine.abort(started.id);
+    const run = await engine.waitFor(started.id);
+    expect(run.status).toBe("aborted");
+    expect(docker.netFaults.size).toBe(0);
+    expect(run.cleanup.map((c) => c.action)).toEqual(["remove loss 10% both"]);
+  });
+
+  it("says so, and turns a passing run into an error, when a fault cannot be removed", async () => {
+    const { engine, docker, scenario } = setup();
+    docker.netFaultFails.add("dns-resolver remove");
+    const run = await engine.waitFor(engine.start(scenario([{ id: "lossy", fault: { service: "dns-resolver", loss: 10 } }])).id);
+    expect(run.status).toBe("error");
+    expect(run.error?.code).toBe("CLEANUP_FAILED");
+    expect(run.cleanup[0]).toMatchObject({ service: "dns-resolver", ok: false });
+    expect(run.cleanup[0]!.message).toMatch(/could not remove the network fault of step "lossy" on dns-resolver \(helper fault-dns-resolver-1\)/);
+  });
+
+  it("fails the step when the fault cannot be applied, with nothing left to remove", async () => {
+    const { engine, docker, scenario } = setup();
+    docker.netFaultFails.add("dns-resolver apply");
+    const run = await engine.waitFor(engine.start(scenario([{ id: "lossy", fault: { service: "dns-resolver", loss: 10 } }])).id);
+    expect(run.status).toBe("error");
+    expect(run.steps[0]!.status).toBe("error");
+    expect(run.cleanup).toEqual([]);
+  });
+
+  it("refuses at load time a heal of a step that is not an earlier fault step, a bad loss, and an unknown service", () => {
+    const { check } = setup();
+    const result = check([
+      { id: "ask", probe: "dns" },
+      { id: "h1", heal: "ask" },
+      { id: "h2", heal: "later" },
+      { id: "l1", fault: { service: "dns-resolver", loss: 0 } },
+      { id: "l2", fault: { service: "nowhere", loss: 10, direction: "sideways" } },
+      { id: "later", fault: { service: "dns-resolver", loss: 10 } },
+    ]);
+    expect(result.ok).toBe(false);
+    const text = result.ok ? "" : result.problems.join("\n");
+    expect(text).toMatch(/heal "ask" must name an earlier fault step; step "ask" is not one/);
+    expect(text).toMatch(/step "h2": heal "later" refers to step "later", which runs later/);
+    expect(text).toMatch(/step "l1": field "fault.loss" must be > 0; got 0/);
+    expect(text).toMatch(/step "l2": field "fault.direction" must be one of "both", "ingress", "egress"; got "sideways"/);
+    expect(text).toMatch(/step "l2": service "nowhere" is not known\. Valid services are/);
+  });
+});
