@@ -5,6 +5,8 @@ import { buildApp } from "./api/app.ts";
 import { defaultProbes } from "./probes/default-probes.ts";
 import { ScenarioCatalog } from "./scenarios/catalog.ts";
 import { ScenarioEngine } from "./scenarios/engine.ts";
+import { ManualFaults } from "./scenarios/manual-faults.ts";
+import { systemClock } from "./common/clock.ts";
 
 /** Starts the orchestrator's API. Configuration comes from the environment (see orchestrator/Dockerfile). */
 const env = {
@@ -25,8 +27,9 @@ const docker = new DockerodeAdapter(topology.project, new Docker(), {
 const registry = defaultProbes();
 const catalog = await ScenarioCatalog.load(env.scenariosDir, { registry, topology });
 const engine = new ScenarioEngine({ registry, docker, topology });
+const faults = new ManualFaults(docker, topology, systemClock);
 const app = await buildApp(
-  { docker, topology, registry, catalog, engine },
+  { docker, topology, registry, catalog, engine, faults },
   { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
 );
 
@@ -39,6 +42,7 @@ async function shutdown(signal: string): Promise<void> {
     engine.abort(r.id);
     return engine.waitFor(r.id);
   }));
+  await faults.healAll();
   await app.close();
   process.exit(0);
 }

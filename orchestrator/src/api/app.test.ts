@@ -8,6 +8,8 @@ import { ScenarioCatalog } from "../scenarios/catalog.ts";
 import { ScenarioEngine } from "../scenarios/engine.ts";
 import { Topology } from "../docker/topology.ts";
 import { constantProbe, fakeProbe, FakeDocker, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
+import { ManualFaults } from "../scenarios/manual-faults.ts";
+import { systemClock } from "../common/clock.ts";
 import { buildApp } from "./app.ts";
 
 // The API over a fake Docker: what every route answers, and that bad input changes nothing.
@@ -29,7 +31,7 @@ describe("API", () => {
     const topology = new Topology(lab.project, [...lab.services, { name: "orchestrator", hostnames: [], role: "orchestrator", description: "", networks: [] }], [...lab.networks]);
     const catalog = await ScenarioCatalog.load(dir, { registry, topology });
     const engine = new ScenarioEngine({ registry, docker, topology });
-    app = await buildApp({ docker, topology, registry, catalog, engine });
+    app = await buildApp({ docker, topology, registry, catalog, engine, faults: new ManualFaults(docker, topology, systemClock) });
   });
   afterAll(async () => {
     await app.close();
@@ -103,11 +105,48 @@ describe("API", () => {
     expect(unknown.json().message).toMatch(/probe "fixd" is not known\. Valid probes are "fixed" and "gate"/);
   });
 
+  it("applies a network fault by hand, lists it, refuses a second one on the same service, and removes it with its counters", async () => {
+    const applied = await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", loss: 10 } });
+    expect(applied.statusCode).toBe(201);
+    const fault = applied.json<{ id: string; helper: string }>();
+    expect(fault).toMatchObject({ service: "dns-resolver", loss: 10, direction: "both" });
+    expect(docker.netFaults.has(fault.helper)).toBe(true);
+    expect((await app.inject({ method: "GET", url: "/api/faults" })).json()).toEqual([expect.objectContaining({ id: fault.id })]);
+
+    const again = await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", loss: 5, direction: "egress" } });
+    expect(again.statusCode).toBe(409);
+    expect(again.json<{ message: string }>().message).toMatch(new RegExp(`already has network fault ${fault.id} .*DELETE /api/faults/${fault.id}`));
+
+    const healed = await app.inject({ method: "DELETE", url: `/api/faults/${fault.id}` });
+    expect(healed.statusCode).toBe(200);
+    expect(healed.json()).toMatchObject({ fault: fault.id, counters: { measuredPercent: 10 } });
+    expect(docker.netFaults.size).toBe(0);
+    const gone = await app.inject({ method: "DELETE", url: `/api/faults/${fault.id}` });
+    expect(gone.statusCode).toBe(404);
+    expect(gone.json<{ message: string }>().message).toBe(`fault "${fault.id}" is not known. Valid faults are (none).`);
+  });
+
+  it("refuses a bad fault request before touching anything, saying what to fix", async () => {
+    const cases: [Record<string, unknown>, number, RegExp][] = [
+      [{ service: "dns-resolvr", loss: 10 }, 404, /service "dns-resolvr" is not known\. Valid services are .*"dns-resolver"/],
+      [{ service: "orchestrator", loss: 10 }, 409, /cannot be acted on/],
+      [{ service: "dns-resolver", loss: 0 }, 400, /more than 0 and at most 100; got 0/],
+      [{ service: "dns-resolver", loss: 10, direction: "up" }, 400, /direction must be one of both, ingress, egress; got "up"/],
+      [{ service: "dns-resolver" }, 400, /loss/],
+    ];
+    for (const [payload, status, message] of cases) {
+      const res = await app.inject({ method: "POST", url: "/api/faults", payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(status);
+      expect(res.json<{ message: string }>().message).toMatch(message);
+    }
+    expect(docker.netFaults.size).toBe(0);
+  });
+
   it("serves an OpenAPI 3 document with every route", async () => {
     const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
+      "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
       "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
     ]);
   });

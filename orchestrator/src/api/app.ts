@@ -8,6 +8,8 @@ import type { ProbeRegistry } from "../probes/registry.ts";
 import type { ScenarioCatalog } from "../scenarios/catalog.ts";
 import type { ScenarioEngine } from "../scenarios/engine.ts";
 import { ErrorReply } from "./schemas.ts";
+import { faultRoutes } from "./routes/faults.ts";
+import type { ManualFaults } from "../scenarios/manual-faults.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { probeRoutes } from "./routes/probes.ts";
 import { runRoutes } from "./routes/runs.ts";
@@ -21,6 +23,7 @@ export interface AppDeps {
   registry: ProbeRegistry;
   catalog: ScenarioCatalog;
   engine: ScenarioEngine;
+  faults: ManualFaults;
 }
 
 /**
@@ -87,6 +90,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       await api.register(probeRoutes, deps);
       await api.register(scenarioRoutes, deps);
       await api.register(runRoutes, deps);
+      await api.register(faultRoutes, deps);
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api" },

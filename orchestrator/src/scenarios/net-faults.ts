@@ -1,6 +1,6 @@
 import type { Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { lossArgs, lossCounters, type LossCounters } from "../docker/net-fault-args.ts";
+import { lossArgs, lossCounters, type LossCounters, type LossDirection } from "../docker/net-fault-args.ts";
 import type { FaultLedger, NetFaultEntry } from "./faults.ts";
 import type { FaultStep } from "./schema.ts";
 
@@ -17,11 +17,15 @@ export interface HealedFault {
 
 /** Applies a fault step's network fault and records it in the ledger before anything else can fail. */
 export async function applyNetFault(step: FaultStep, docker: DockerAdapter, clock: Clock, ledger: FaultLedger): Promise<NetFaultEntry> {
-  const { service, loss, direction } = step.fault;
-  const handle = await docker.applyNetFault(service, lossArgs({ percent: loss, direction }));
-  const entry: NetFaultEntry = { stepId: step.id, service, loss, direction, appliedAt: clock.now(), handle };
+  const entry = await startLoss(step.id, step.fault, docker, clock);
   ledger.addNetFault(entry);
   return entry;
+}
+
+/** Starts random loss on a service; `id` names the fault (a step id, or an API fault's id). */
+export async function startLoss(id: string, spec: { service: string; loss: number; direction: LossDirection }, docker: DockerAdapter, clock: Clock): Promise<NetFaultEntry> {
+  const handle = await docker.applyNetFault(spec.service, lossArgs({ percent: spec.loss, direction: spec.direction }));
+  return { stepId: id, service: spec.service, loss: spec.loss, direction: spec.direction, appliedAt: clock.now(), handle };
 }
 
 /**
@@ -29,7 +33,7 @@ export async function applyNetFault(step: FaultStep, docker: DockerAdapter, cloc
  * cannot be read; only a failed removal throws.
  */
 export async function removeNetFault(entry: NetFaultEntry, docker: DockerAdapter, clock: Clock): Promise<HealedFault> {
-  let counters: LossCounters | null = null;
+  let counters: LossCounters | null;
   try {
     counters = lossCounters(await docker.netFaultStats(entry.handle));
   } catch {

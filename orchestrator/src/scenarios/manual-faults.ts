@@ -1,0 +1,82 @@
+import type { Clock } from "../common/clock.ts";
+import { InvalidInputError, L7labError, UnknownNameError } from "../common/errors.ts";
+import type { DockerAdapter } from "../docker/docker-adapter.ts";
+import { LOSS_DIRECTIONS, lossProblems, type LossDirection } from "../docker/net-fault-args.ts";
+import type { Topology } from "../docker/topology.ts";
+import type { NetFaultEntry } from "./faults.ts";
+import { removeNetFault, startLoss, type HealedFault } from "./net-faults.ts";
+
+/** A network fault applied by hand (API or CLI), as the API shows it. */
+export interface ManualFault {
+  id: string;
+  service: string;
+  loss: number;
+  direction: LossDirection;
+  helper: string;
+  appliedAt: string;
+}
+
+const view = (e: NetFaultEntry): ManualFault => ({
+  id: e.stepId,
+  service: e.service,
+  loss: e.loss,
+  direction: e.direction,
+  helper: e.handle.helper,
+  appliedAt: new Date(e.appliedAt).toISOString(),
+});
+
+/**
+ * Network faults applied by hand, for experiments outside scenarios (what Pumba's CLI does). They
+ * stay until removed here; the orchestrator removes any that are left when it shuts down, and a
+ * new orchestrator removes helpers an old one left behind.
+ */
+export class ManualFaults {
+  readonly #docker: DockerAdapter;
+  readonly #topology: Topology;
+  readonly #clock: Clock;
+  readonly #faults = new Map<string, NetFaultEntry>();
+  #next = 0;
+
+  constructor(docker: DockerAdapter, topology: Topology, clock: Clock) {
+    this.#docker = docker;
+    this.#topology = topology;
+    this.#clock = clock;
+  }
+
+  list(): ManualFault[] {
+    return [...this.#faults.values()].map(view);
+  }
+
+  /** Checks everything first: a bad request changes nothing. */
+  async apply(body: { service: string; loss: unknown; direction?: unknown }): Promise<ManualFault> {
+    this.#topology.service(body.service);
+    const reason = this.#topology.protectedReason(body.service);
+    if (reason) throw new L7labError("PROTECTED_SERVICE", 409, reason, { service: body.service });
+    const problems = lossProblems({ percent: body.loss, direction: body.direction });
+    if (problems.length > 0) throw new InvalidInputError("the fault", problems);
+    const held = [...this.#faults.values()].find((f) => f.service === body.service);
+    if (held) {
+      throw new L7labError("FAULT_EXISTS", 409, `service "${body.service}" already has network fault ${held.stepId} (loss ${held.loss}% ${held.direction}); remove it first with DELETE /api/faults/${held.stepId}`, { service: body.service, fault: held.stepId });
+    }
+    const id = `f${++this.#next}`;
+    const direction = (body.direction ?? "both") as LossDirection;
+    const entry = await startLoss(id, { service: body.service, loss: body.loss as number, direction }, this.#docker, this.#clock);
+    this.#faults.set(id, entry);
+    return view(entry);
+  }
+
+  async heal(id: string): Promise<HealedFault> {
+    const entry = this.#faults.get(id);
+    if (!entry) throw new UnknownNameError("fault", id, [...this.#faults.keys()]);
+    const healed = await removeNetFault(entry, this.#docker, this.#clock);
+    this.#faults.delete(id);
+    return healed;
+  }
+
+  /** Removes every fault; for shutdown. Never throws. */
+  async healAll(): Promise<void> {
+    await Promise.allSettled([...this.#faults.keys()].map((id) => this.heal(id)));
+  }
+}
+
+export { LOSS_DIRECTIONS };
