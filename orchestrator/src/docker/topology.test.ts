@@ -17,6 +17,22 @@ describe("parseComposeTopology", () => {
     expect(t.addressOfRole("dns-root")).toBe("10.0.0.10");
   });
 
+  it("reads the lab's settings from x-l7lab: the fault helper's image is the router's", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.settings.faultHelperImage).toBe("l7lab/router:dev");
+    expect(compose).toMatch(/router:\n\s+build: &router-build[\s\S]*?image: l7lab\/router:dev/);
+    expect(parseComposeTopology("services: {}\n").settings).toEqual({});
+  });
+
+  it("places the file-transfer servers at the addresses the DNS gives them", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.resolveHost("ftp.someschool.edu")).toBe("10.0.0.42");
+    expect(t.resolveHost("tftp.someschool.edu")).toBe("10.0.0.43");
+    const zone = readFileSync(new URL("../../../services/dns-bind/zones/someschool.edu.zone", import.meta.url), "utf8");
+    expect(zone).toMatch(/^ftp\s+IN\s+A\s+10\.0\.0\.42\b/m);
+    expect(zone).toMatch(/^tftp\s+IN\s+A\s+10\.0\.0\.43\b/m);
+  });
+
   it("resolves a service name or a host name to an address, and leaves anything else alone", () => {
     const t = parseComposeTopology(compose);
     expect(t.resolveHost("ns2.hamburger.edu")).toBe("10.0.0.31");

@@ -1,11 +1,13 @@
 import { dnsProbe } from "./dns/dns-probe.ts";
+import { ftpProbe } from "./ftp/ftp-probe.ts";
 import { imapProbe } from "./imap/imap-probe.ts";
 import { logsProbe } from "./logs/logs-probe.ts";
 import { pop3Probe } from "./pop3/pop3-probe.ts";
+import { pxeProbe } from "./pxe/pxe-probe.ts";
 import { ProbeRegistry } from "./registry.ts";
 import { smtpProbe } from "./smtp/smtp-probe.ts";
 
 /** Every probe the orchestrator offers to scenarios. */
 export function defaultProbes(): ProbeRegistry {
-  return new ProbeRegistry([dnsProbe, imapProbe, logsProbe, pop3Probe, smtpProbe]);
+  return new ProbeRegistry([dnsProbe, ftpProbe, imapProbe, logsProbe, pop3Probe, pxeProbe, smtpProbe]);
 }

@@ -1,0 +1,165 @@
+import Docker from "dockerode";
+import { beforeAll, describe, expect, it } from "vitest";
+import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
+import { api, explain, runScenario, topology, type Run, type RunStep } from "./lab.ts";
+
+const lab = new DockerodeAdapter(topology.project);
+const docker = new Docker();
+
+async function sh(service: string, command: string, timeoutMs = 60_000): Promise<{ exitCode: number; out: string }> {
+  const r = await lab.exec(service, ["sh", "-c", command], { timeoutMs });
+  return { exitCode: r.exitCode, out: r.stdout + r.stderr };
+}
+
+/** Fault helpers of the lab still in place (there must be none once a run or a heal is over). */
+async function faultHelpers(): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`l7lab.fault.project=${topology.project}`] } });
+  return list.map((c) => c.Names[0] ?? c.Id);
+}
+
+type Totals = { retransmissions: number; durationMs: number; bytes: number };
+
+describe("scenario pxe-boot", () => {
+  let run: Run;
+  let step: (id: string) => RunStep;
+  beforeAll(async () => {
+    ({ run, step } = await runScenario("pxe-boot"));
+  });
+
+  it("passes", () => {
+    expect(run.status, explain(run)).toBe("passed");
+  });
+
+  it("searches the configuration in PXELINUX's order and boots the files the configuration names", () => {
+    const byMac = step("by-mac").result as { files: { role: string; filename: string; found: boolean }[] };
+    expect(byMac.files.map((f) => `${f.role}:${f.filename}:${f.found}`)).toEqual([
+      "bootfile:pxelinux.0:true",
+      "ldlinux:ldlinux.c32:true",
+      "config:pxelinux.cfg/8a6f2d3e-1c4b-4e5f-9a7b-0c1d2e3f4a5b:false",
+      "config:pxelinux.cfg/01-52-54-00-12-34-56:true",
+      "kernel:vmlinuz:true",
+      "initrd:initrd.img:true",
+    ]);
+  });
+
+  it("passes block number 65535 on the 32 MiB file and keeps every byte", () => {
+    expect(step("rollover").result).toMatchObject({ blocks: 65545, rollovers: 1, bytes: 33558528 });
+  });
+});
+
+describe("scenario pxe-boot-lossy (fault)", () => {
+  let run: Run;
+  let step: (id: string) => RunStep;
+  beforeAll(async () => {
+    ({ run, step } = await runScenario("pxe-boot-lossy"));
+  }, 600_000);
+
+  it("passes: the boot completes under 10% loss with the same checksums", () => {
+    expect(run.status, explain(run)).toBe("passed");
+  });
+
+  it("reports the retransmissions, the packets dropped and the slowdown factor", () => {
+    const clean = (step("clean").result as { totals: Totals }).totals;
+    const lossy = (step("boot").result as { totals: Totals }).totals;
+    const healed = step("healed").result as { counters: { ingressDropped: number; egressDropped: number; measuredPercent: number } };
+    const slowdown = lossy.durationMs / clean.durationMs;
+    console.log(
+      `pxe-boot-lossy: clean ${clean.durationMs} ms, lossy ${lossy.durationMs} ms (slowdown ${slowdown.toFixed(1)}x), ` +
+        `${lossy.retransmissions} retransmissions, dropped ${healed.counters.ingressDropped} in + ${healed.counters.egressDropped} out (${healed.counters.measuredPercent}%)`,
+    );
+    expect(lossy.bytes).toBe(clean.bytes);
+    expect(lossy.retransmissions).toBeGreaterThan(0);
+    expect(slowdown).toBeGreaterThan(1);
+  });
+
+  it("leaves no fault behind", async () => {
+    expect(run.cleanup).toEqual([]);
+    expect(await faultHelpers()).toEqual([]);
+  });
+});
+
+describe("network faults are always undone", () => {
+  it("removes the loss when a run is aborted in the middle of the lossy boot", async () => {
+    const started = await api<Run>("POST", "/scenarios/pxe-boot-lossy/runs");
+    expect(started.status).toBe(202);
+    const id = started.body.id;
+    // Wait until the lossy boot is under way, then abort.
+    for (let i = 0; i < 200; i++) {
+      const r = await api<Run>("GET", `/runs/${id}`);
+      if (r.body.steps.find((s) => s.id === "boot")?.status === "running") break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await faultHelpers()).toHaveLength(1);
+    await api("POST", `/runs/${id}/abort`);
+    let run: Run | undefined;
+    for (let i = 0; i < 300; i++) {
+      run = (await api<Run>("GET", `/runs/${id}`)).body;
+      if (["aborted", "passed", "failed", "error"].includes(run.status)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(run?.status).toBe("aborted");
+    expect(run?.cleanup).toEqual([expect.objectContaining({ service: "tftp", action: "remove loss 10% both", ok: true })]);
+    expect(await faultHelpers()).toEqual([]);
+    // And the server is clean again: a boot needs no retransmission.
+    const call = await api<{ data: { booted: boolean; totals: Totals } }>("POST", "/probes/pxe/calls", { server: "tftp", mac: "52:54:00:12:34:56", ip: "10.0.0.60", timeoutMs: 200 });
+    expect(call.body.data).toMatchObject({ booted: true, totals: { retransmissions: 0 } });
+  }, 120_000);
+
+  it("applies loss by hand through the API, and removes it with its counters", async () => {
+    const applied = await api<{ id: string; helper: string }>("POST", "/faults", { service: "tftp", loss: 50, direction: "egress" });
+    expect(applied.status).toBe(201);
+    try {
+      expect(await faultHelpers()).toHaveLength(1);
+      const call = await api<{ data: { completed: boolean; retransmissions: number } }>("POST", "/probes/tftp/calls", { server: "tftp", action: "get", file: "ldlinux.c32", timeoutMs: 50, retries: 20 });
+      expect(call.body.data.completed).toBe(true);
+      expect(call.body.data.retransmissions).toBeGreaterThan(0);
+    } finally {
+      const healed = await api<{ counters: { egressSeen: number; egressDropped: number; ingressSeen: number } }>("DELETE", `/faults/${applied.body.id}`);
+      expect(healed.status).toBe(200);
+      expect(healed.body.counters.egressDropped).toBeGreaterThan(0);
+      expect(healed.body.counters.ingressSeen).toBe(0);
+    }
+    expect(await faultHelpers()).toEqual([]);
+  }, 120_000);
+
+  it("refuses a fault on an unknown service with the valid ones, and changes nothing", async () => {
+    const r = await api<{ message: string }>("POST", "/faults", { service: "tftpd", loss: 10 });
+    expect(r.status).toBe(404);
+    expect(r.body.message).toMatch(/service "tftpd" is not known\. Valid services are .*"tftp"/);
+    expect(await faultHelpers()).toEqual([]);
+  });
+});
+
+describe("scenario ftp-transfer", () => {
+  let run: Run;
+  beforeAll(async () => {
+    ({ run } = await runScenario("ftp-transfer"));
+  });
+
+  it("passes", () => {
+    expect(run.status, explain(run)).toBe("passed");
+  });
+});
+
+describe("by hand from Bob's workstation, as the README shows", () => {
+  it("tftp fetches the PXE configuration and the kernel through the campus NAT", async () => {
+    const r = await sh("bob", "cd /tmp && rm -f default vmlinuz && tftp tftp.someschool.edu -m octet -c get pxelinux.cfg/default default && tftp tftp.someschool.edu -m octet -c get vmlinuz vmlinuz && head -3 default | tail -1 && sha256sum vmlinuz");
+    expect(r.exitCode, r.out).toBe(0);
+    expect(r.out).toContain("DEFAULT installer");
+    expect(r.out).toContain("6922ba8f07c6237d0cfccda00b85b39495666a92ccea875b8f0104222349786e  vmlinuz");
+  });
+
+  it.each([
+    ["passive", "passive on"],
+    ["active (EPRT through the NAT's FTP helper)", "passive off"],
+  ])("ftp logs in as bob, uploads and downloads in %s mode", async (_mode, passive) => {
+    const name = `hand-${Date.now()}.txt`;
+    const script = [`user bob hungry`, passive, `cd incoming`, `put /etc/hostname ${name}`, `get ${name} /tmp/${name}`, `delete ${name}`, `bye`].join("\\n");
+    const r = await sh("bob", `printf '${script}\\n' | ftp -n -v ftp.someschool.edu && cmp /etc/hostname /tmp/${name} && echo SAME`);
+    expect(r.exitCode, r.out).toBe(0);
+    expect(r.out).toContain("230 Login successful.");
+    expect(r.out).toMatch(passive === "passive on" ? /229 Entering Extended Passive Mode/ : /200 EPRT command successful/);
+    expect(r.out).toContain("226 Transfer complete.");
+    expect(r.out).toContain("SAME");
+  });
+});
