@@ -110,7 +110,7 @@ describe("network faults are always undone", () => {
     expect(applied.status).toBe(201);
     try {
       expect(await faultHelpers()).toHaveLength(1);
-      const call = await api<{ data: { completed: boolean; retransmissions: number } }>("POST", "/probes/tftp/calls", { server: "tftp", action: "get", file: "ldlinux.c32", timeoutMs: 50, retries: 20 });
+      const call = await api<{ data: { completed: boolean; retransmissions: number } }>("POST", "/probes/tftp/calls", { server: "tftp", action: "get", file: "ldlinux.c32", timeoutMs: 200, retries: 20 });
       expect(call.body.data.completed).toBe(true);
       expect(call.body.data.retransmissions).toBeGreaterThan(0);
     } finally {

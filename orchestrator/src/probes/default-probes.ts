@@ -6,8 +6,9 @@ import { pop3Probe } from "./pop3/pop3-probe.ts";
 import { pxeProbe } from "./pxe/pxe-probe.ts";
 import { ProbeRegistry } from "./registry.ts";
 import { smtpProbe } from "./smtp/smtp-probe.ts";
+import { tftpProbe } from "./tftp/tftp-probe.ts";
 
 /** Every probe the orchestrator offers to scenarios. */
 export function defaultProbes(): ProbeRegistry {
-  return new ProbeRegistry([dnsProbe, ftpProbe, imapProbe, logsProbe, pop3Probe, pxeProbe, smtpProbe]);
+  return new ProbeRegistry([dnsProbe, ftpProbe, imapProbe, logsProbe, pop3Probe, pxeProbe, smtpProbe, tftpProbe]);
 }
