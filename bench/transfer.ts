@@ -12,6 +12,7 @@
  *      docs/benchmarks.md); the slowdown against the clean run.
  * Medians of the rounds. The lab must be up (./l7lab up) and idle.
  */
+import { request } from "node:http";
 import { cpus, totalmem } from "node:os";
 
 const args = process.argv.slice(2);
@@ -26,11 +27,30 @@ const base = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`;
 const FILE_BYTES = 33558528;
 const BLKSIZES = [512, 1468, 8192];
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, body === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-  const json = (await res.json()) as T & { message?: string };
-  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${json.message ?? ""}`);
-  return json;
+/**
+ * One API call. node:http rather than fetch: a lossy transfer at 512-byte blocks takes longer than
+ * fetch's fixed 300 s wait for response headers.
+ */
+function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method, headers: payload === undefined ? {} : { "content-type": "application/json" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => {
+        try {
+          const json = JSON.parse(Buffer.concat(chunks).toString("utf8")) as T & { message?: string };
+          if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${json.message ?? ""}`));
+          else resolve(json);
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+    });
+    req.on("error", reject);
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
 }
 
 async function probe<T>(name: string, params: Record<string, unknown>): Promise<T> {

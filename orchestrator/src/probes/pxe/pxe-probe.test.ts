@@ -120,6 +120,16 @@ describe("pxe probe", () => {
     expect(out.data.booted).toBe(false);
   });
 
+  it("gives the slowdown against a baseline duration, and refuses a template that did not become a number", async () => {
+    const out = await boot({ baselineMs: 0.5 });
+    expect(out.data.slowdown).toBe(Math.round((out.data.totals.durationMs / 0.5) * 10) / 10);
+    await expect(pxeProbe.run({ server: "tftp", mac: "52:54:00:aa:bb:cc", ip: "10.0.0.99", baselineMs: "${clean.totals.durationMs}" }, context())).rejects.toThrow(
+      /baselineMs must be a number of milliseconds; the template \$\{clean.totals.durationMs\} did not give one/,
+    );
+    expect(Value.Check(pxeParamsSchema, { server: "tftp", mac: "52:54:00:12:34:56", ip: "10.0.0.9", baselineMs: "${a.b}" })).toBe(true);
+    expect(Value.Check(pxeParamsSchema, { server: "tftp", mac: "52:54:00:12:34:56", ip: "10.0.0.9", baselineMs: "fast" })).toBe(false);
+  });
+
   it("refuses at load time a server outside the lab, a bad MAC and a bad address", () => {
     expect(pxeProbe.check!({ server: "outside", mac: "52:54:00:12:34:56", ip: "10.0.0.9" }, { topology, earlierStepIds: [] })[0]).toMatch(/not in the lab's networks/);
     expect(Value.Check(pxeParamsSchema, { server: "tftp", mac: "52:54:00:12:34", ip: "10.0.0.9" })).toBe(false);

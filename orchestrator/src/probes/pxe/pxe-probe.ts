@@ -23,6 +23,11 @@ export const pxeParamsSchema = Type.Object(
     tsize: Type.Optional(Type.Boolean({ description: "Send the tsize option (default true)" })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 60_000, description: "Retransmission timeout of each packet (default 1000)" })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 50, description: "Retransmissions of one packet before the boot gives up (default 5)" })),
+    baselineMs: Type.Optional(
+      Type.Union([Type.Number({ exclusiveMinimum: 0 }), Type.String({ pattern: "^\\$\\{[^}]+\\}$" })], {
+        description: 'The duration of a reference boot (often "${<earlier step>.totals.durationMs}"); the result then has slowdown = this boot\'s duration / baselineMs',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -53,6 +58,8 @@ export interface PxeResult {
   /** Every transfer, in order. */
   files: PxeFile[];
   totals: { files: number; bytes: number; blocks: number; retransmissions: number; timeouts: number; duplicates: number; durationMs: number };
+  /** With baselineMs: totals.durationMs / baselineMs, to one decimal. */
+  slowdown?: number;
 }
 
 function fileRecord(role: PxeFile["role"], r: TftpTransferResult): PxeFile {
@@ -104,6 +111,7 @@ async function run(params: PxeProbeParams, ctx: ProbeContext): Promise<ProbeOutc
   const failed = (f: PxeFile) => `${f.filename}: ${f.error ? `ERROR ${f.error.code} ${f.error.name}${f.error.message && f.error.message !== f.error.name ? ` (${f.error.message})` : ""}` : "incomplete"}`;
   const finish = (): ProbeOutcome<PxeResult> => {
     data.totals.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    if (typeof params.baselineMs === "number") data.slowdown = Math.round((data.totals.durationMs / params.baselineMs) * 10) / 10;
     transcript.note(data.server, data.booted ? `booted: ${data.totals.files} files, ${data.totals.bytes} bytes, ${data.totals.retransmissions} retransmissions` : `boot stopped: ${data.problem}`);
     return { ok: true, data, transcript: transcript.lines };
   };
@@ -177,8 +185,9 @@ async function run(params: PxeProbeParams, ctx: ProbeContext): Promise<ProbeOutc
   }
 }
 
-function paramProblems(params: PxeProbeParams): string[] {
+function paramProblems(params: PxeProbeParams, when: "load" | "run"): string[] {
   const problems: string[] = [];
+  if (when === "run" && typeof params.baselineMs === "string") problems.push(`baselineMs must be a number of milliseconds; the template ${params.baselineMs} did not give one`);
   if (params.bootfile !== undefined && (params.bootfile.includes("\0") || params.bootfile.length > 255)) problems.push("bootfile must be at most 255 characters, with no NUL");
   return problems;
 }
@@ -195,10 +204,10 @@ export const pxeProbe: Probe<typeof pxeParamsSchema, PxeResult> = {
   description: "Boots a diskless client like PXELINUX over TFTP: boot file, configuration search (UUID, 01-<mac>, hex IP prefixes, default), kernel and initrd, with checksums.",
   paramsSchema: pxeParamsSchema,
   check(params, ctx) {
-    return [...serverProblems(WHAT, params.server, ctx.topology), ...paramProblems(params)];
+    return [...serverProblems(WHAT, params.server, ctx.topology), ...paramProblems(params, "load")];
   },
   run(params, ctx) {
-    const problems = paramProblems(params);
+    const problems = paramProblems(params, "run");
     if (problems.length > 0) return Promise.reject(new InvalidInputError(WHAT, problems));
     return run(params, ctx);
   },
