@@ -60,9 +60,11 @@ describe("scenario pxe-boot-lossy (fault)", () => {
 
   it("reports the retransmissions, the packets dropped and the slowdown factor", () => {
     const clean = (step("clean").result as { totals: Totals }).totals;
-    const lossy = (step("boot").result as { totals: Totals }).totals;
+    const boot = step("boot").result as { totals: Totals; slowdown: number };
+    const lossy = boot.totals;
     const healed = step("healed").result as { counters: { ingressDropped: number; egressDropped: number; measuredPercent: number } };
-    const slowdown = lossy.durationMs / clean.durationMs;
+    const slowdown = boot.slowdown;
+    expect(slowdown).toBeCloseTo(lossy.durationMs / clean.durationMs, 0);
     console.log(
       `pxe-boot-lossy: clean ${clean.durationMs} ms, lossy ${lossy.durationMs} ms (slowdown ${slowdown.toFixed(1)}x), ` +
         `${lossy.retransmissions} retransmissions, dropped ${healed.counters.ingressDropped} in + ${healed.counters.egressDropped} out (${healed.counters.measuredPercent}%)`,
