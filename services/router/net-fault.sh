@@ -7,7 +7,8 @@
 #       Applies the fault, prints "l7lab-fault: applied ...", and holds it until SIGTERM or SIGINT,
 #       then removes it, prints "l7lab-fault: removed" and exits 0.
 #   net-fault.sh stats                    The fault's counters, one "name value" per line.
-#   net-fault.sh clear                    Removes any l7lab fault from this namespace (idempotent).
+#   net-fault.sh clear                    Removes any l7lab fault from this namespace (idempotent);
+#                                         exits non-zero, naming it, when anything is left.
 #
 # Random loss uses iptables' statistic match (this kernel has no netem):
 #   ingress  filter INPUT drops a random share of the packets that arrive (not on loopback);
@@ -34,6 +35,14 @@ clear_fault() {
   while ip rule del fwmark $MARK table $TABLE 2>/dev/null; do :; done
   ip route flush table $TABLE 2>/dev/null || true
   ip link del $DROPDEV 2>/dev/null || true
+  leftovers
+}
+
+# Fails, naming them, when any part of a fault is still in this namespace.
+leftovers() {
+  left=$( { iptables -S 2>&1; iptables -t mangle -S 2>&1; } | grep -e "$IN" -e "$OUT" || true)
+  left="$left$(ip rule 2>&1 | grep "lookup $TABLE" || true)$(ip link show $DROPDEV 2>/dev/null | head -1 || true)"
+  [ -z "$left" ] || { echo "l7lab-fault: NOT removed, still in place: $left" >&2; return 1; }
 }
 
 # count TABLE CHAIN TARGET: the packets matched by the rules of CHAIN whose target is TARGET
@@ -49,14 +58,21 @@ stats() {
   echo "egress_dropped $(count mangle $OUT MARK)"
 }
 
+busy() { echo "net-fault.sh: this network namespace already has an l7lab fault; remove it first" >&2; exit 3; }
+
 apply_loss() {
   percent=$1 direction=$2
   case "$percent" in ''|*[!0-9.]*) echo "net-fault.sh: loss PERCENT must be a number, got '$percent'" >&2; exit 2 ;; esac
   probability=$(awk -v p="$percent" 'BEGIN { if (p <= 0 || p > 100) exit 1; printf "%.6f", p / 100 }') \
     || { echo "net-fault.sh: loss PERCENT must be more than 0 and at most 100, got $percent" >&2; exit 2; }
   case "$direction" in both|ingress|egress) ;; *) echo "net-fault.sh: DIRECTION must be both, ingress or egress, got '$direction'" >&2; exit 2 ;; esac
+  # The chains are the fault's lock: when one exists another fault holds this namespace, and this
+  # run leaves without touching anything (exit 3, which the EXIT trap does not clean up after).
+  if [ "$direction" != egress ]; then iptables -N $IN 2>/dev/null || busy; fi
+  if [ "$direction" != ingress ]; then
+    iptables -t mangle -N $OUT 2>/dev/null || { [ "$direction" = egress ] || iptables -X $IN; busy; }
+  fi
   if [ "$direction" != egress ]; then
-    iptables -N $IN
     iptables -A $IN -m statistic --mode random --probability "$probability" -j DROP
     iptables -I INPUT 1 ! -i lo -j $IN
   fi
@@ -65,7 +81,6 @@ apply_loss() {
     ip link set $DROPDEV arp off up
     ip route add default dev $DROPDEV table $TABLE
     ip rule add fwmark $MARK table $TABLE priority $TABLE
-    iptables -t mangle -N $OUT
     iptables -t mangle -A $OUT -m statistic --mode random --probability "$probability" -j MARK --set-xmark $MARK
     iptables -t mangle -I OUTPUT 1 ! -o lo -j $OUT
   fi
@@ -75,17 +90,16 @@ apply_loss() {
 case "${1:-}" in
   loss)
     [ $# -eq 3 ] || { echo "usage: net-fault.sh loss PERCENT both|ingress|egress" >&2; exit 2; }
-    if iptables -L $IN -n >/dev/null 2>&1 || iptables -t mangle -L $OUT -n >/dev/null 2>&1; then
-      echo "net-fault.sh: this network namespace already has an l7lab fault; remove it first" >&2; exit 3
-    fi
-    # A failure half-way (set -e) exits through the EXIT trap, which removes what was applied.
-    trap 'rc=$?; [ $rc -eq 0 ] || clear_fault' EXIT
-    trap 'clear_fault; log removed; exit 0' TERM INT
+    if iptables -L $IN -n >/dev/null 2>&1 || iptables -t mangle -L $OUT -n >/dev/null 2>&1; then busy; fi
+    # A failure half-way (set -e) exits through the EXIT trap, which removes what was applied,
+    # except when this run found another fault in place (exit 3) and made nothing.
+    trap 'rc=$?; [ $rc -eq 0 ] || [ $rc -eq 3 ] || clear_fault' EXIT
+    trap 'if clear_fault; then log removed; exit 0; else exit 1; fi' TERM INT
     apply_loss "$2" "$3"
     sleep infinity &
     wait
     ;;
   stats) stats ;;
-  clear) clear_fault; log cleared ;;
+  clear) clear_fault && log cleared ;;
   *) echo "usage: net-fault.sh loss PERCENT both|ingress|egress | stats | clear" >&2; exit 2 ;;
 esac

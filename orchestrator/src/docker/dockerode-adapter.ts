@@ -135,11 +135,11 @@ export class DockerodeAdapter implements DockerAdapter {
   }
 
   removeNetFault(handle: NetFaultHandle): Promise<void> {
-    return DockerodeNetFaults.remove(this.#docker, handle);
+    return DockerodeNetFaults.remove(this, this.#docker, this.#options, handle);
   }
 
   removeStrayNetFaults(): Promise<string[]> {
-    return DockerodeNetFaults.removeStray(this, this.#docker);
+    return DockerodeNetFaults.removeStray(this, this.#docker, this.#options);
   }
 
   async logs(service: string, options: { sinceMs?: number; tail?: number } = {}): Promise<LogLine[]> {
@@ -165,10 +165,7 @@ export class DockerodeAdapter implements DockerAdapter {
 // ------------------------------------------------------------------ network faults
 export class DockerodeNetFaults {
   static async apply(adapter: DockerodeAdapter, docker: Docker, options: DockerodeAdapterOptions, service: string, args: readonly string[]): Promise<NetFaultHandle> {
-    const image = options.faultHelperImage;
-    if (image === undefined) {
-      throw new L7labError("NO_FAULT_HELPER", 500, "network faults need a helper image: set x-l7lab.fault-helper-image in docker-compose.yml", {});
-    }
+    const image = helperImage(options);
     const target = await adapter.serviceState(service);
     if (target.state !== "running") {
       throw new L7labError("NOT_RUNNING", 409, `service "${service}" is ${target.state}, so no network fault can be applied to it`, { service, state: target.state });
@@ -176,31 +173,43 @@ export class DockerodeNetFaults {
     const name = `${adapter.project}-fault-${service}-${Date.now().toString(36)}`;
     let container: Docker.Container;
     try {
-      container = await docker.createContainer({
-        name,
-        Image: image,
-        Entrypoint: [NET_FAULT_SCRIPT],
-        Cmd: [...args],
-        Labels: { [FAULT_PROJECT_LABEL]: adapter.project, [FAULT_SERVICE_LABEL]: service, "l7lab.description": `network fault ${args.join(" ")} on ${service}` },
-        HostConfig: { NetworkMode: `container:${target.id}`, CapAdd: ["NET_ADMIN"], Init: true, AutoRemove: false },
-      });
+      container = await docker.createContainer(helperSpec(adapter.project, image, target.id, service, name, args, `network fault ${args.join(" ")} on ${service}`));
       await container.start();
     } catch (cause) {
       throw new DockerError(`start a fault helper (${image}) for`, `service "${service}"`, { cause });
     }
-    // Wait until the helper says the fault is applied, or exits (a refusal).
+    const handle: NetFaultHandle = { service, helper: name, helperId: container.id, args: [...args] };
+    // Wait until the helper says the fault is applied, or exits (a refusal, or a failure it has
+    // cleaned up after). On a timeout or a Docker error the helper is stopped with SIGTERM, so that
+    // its trap removes whatever it had applied, and the namespace is checked clean.
     const deadline = Date.now() + (options.faultApplyTimeoutMs ?? 15_000);
-    for (;;) {
-      const log = await helperLog(container);
-      if (/l7lab-fault: applied/.test(log)) return { service, helper: name, helperId: container.id, args: [...args] };
-      const info = await container.inspect();
-      if (!info.State.Running || Date.now() > deadline) {
-        await container.remove({ force: true }).catch(() => undefined);
-        const why = log.trim() || (info.State.Running ? "it did not report the fault applied in time" : `it exited with code ${info.State.ExitCode}`);
-        throw new L7labError("NET_FAULT_FAILED", 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": ${why}`, { service, args: [...args] });
+    let why: string;
+    try {
+      for (;;) {
+        const log = await helperLog(container);
+        if (/l7lab-fault: applied/.test(log)) return handle;
+        const info = await container.inspect();
+        if (!info.State.Running) {
+          // It refused (another fault holds the namespace: exit 3, nothing touched) or failed and
+          // its EXIT trap removed what it had made: only the container is left to remove.
+          await container.remove({ force: true }).catch(() => undefined);
+          throw new L7labError("NET_FAULT_FAILED", info.State.ExitCode === 3 ? 409 : 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": ${log.trim() || `the helper exited with code ${info.State.ExitCode}`}`, { service, args: [...args] });
+        }
+        if (Date.now() > deadline) {
+          why = `it did not report the fault applied within ${options.faultApplyTimeoutMs ?? 15_000} ms`;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
+    } catch (cause) {
+      if (cause instanceof L7labError) throw cause;
+      why = `Docker failed while waiting for it: ${(cause as Error).message}`;
     }
+    const cleanup = await DockerodeNetFaults.remove(adapter, docker, options, handle).then(
+      () => "",
+      (error: unknown) => ` Removing what it may have applied failed too: ${(error as Error).message}`,
+    );
+    throw new L7labError("NET_FAULT_FAILED", 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": ${why}.${cleanup}`, { service, args: [...args] });
   }
 
   static async stats(docker: Docker, handle: NetFaultHandle): Promise<Record<string, number>> {
@@ -209,30 +218,92 @@ export class DockerodeNetFaults {
     return parseNetFaultStats(r.stdout);
   }
 
-  static async remove(docker: Docker, handle: NetFaultHandle): Promise<void> {
+  /**
+   * Stops the helper with SIGTERM (its trap removes the fault and says so), then removes it. The
+   * removal is checked: when the helper is gone, was killed, or did not report the fault removed,
+   * a short-lived helper runs `net-fault.sh clear` in the service's namespace, which fails naming
+   * anything still in place. Throws when the fault may still be there.
+   */
+  static async remove(adapter: DockerodeAdapter, docker: Docker, options: DockerodeAdapterOptions, handle: NetFaultHandle): Promise<void> {
     const container = docker.getContainer(handle.helperId);
+    let confirmed = false;
     try {
-      await container.stop({ t: 10 });
-    } catch (cause) {
-      if (!isNotModified(cause) && !isNotFound(cause)) throw new DockerError("stop the fault helper", handle.helper, { cause });
-    }
-    try {
+      await container.stop({ t: 20 }).catch((cause: unknown) => {
+        if (!isNotModified(cause)) throw cause;
+      });
+      const info = await container.inspect();
+      confirmed = info.State.ExitCode === 0 && /l7lab-fault: (removed|cleared)/.test(await helperLog(container));
       await container.remove({ force: true });
     } catch (cause) {
-      if (!isNotFound(cause)) throw new DockerError("remove the fault helper", handle.helper, { cause });
+      if (!isNotFound(cause)) throw new DockerError("stop the fault helper", handle.helper, { cause });
+    }
+    if (!confirmed) await DockerodeNetFaults.clear(adapter, docker, options, handle.service);
+  }
+
+  /** Runs `net-fault.sh clear` in the service's namespace (when it runs); throws when anything is left. */
+  static async clear(adapter: DockerodeAdapter, docker: Docker, options: DockerodeAdapterOptions, service: string): Promise<void> {
+    let target: ServiceState;
+    try {
+      target = await adapter.serviceState(service);
+    } catch {
+      return; // no container: no namespace, nothing left
+    }
+    if (target.state !== "running" && target.state !== "paused") return; // its namespace went with it
+    const name = `${adapter.project}-fault-clear-${service}-${Date.now().toString(36)}`;
+    let container: Docker.Container | undefined;
+    try {
+      container = await docker.createContainer(helperSpec(adapter.project, helperImage(options), target.id, service, name, ["clear"], `clears network faults on ${service}`));
+      await container.start();
+      const result = (await container.wait()) as { StatusCode: number };
+      if (result.StatusCode !== 0) {
+        throw new L7labError("NET_FAULT_LEFT", 502, `a network fault on service "${service}" could not be removed: ${(await helperLog(container)).trim()}`, { service });
+      }
+    } catch (cause) {
+      if (cause instanceof L7labError) throw cause;
+      throw new DockerError("clear the network faults of", `service "${service}"`, { cause });
+    } finally {
+      await container?.remove({ force: true }).catch(() => undefined);
     }
   }
 
-  static async removeStray(adapter: DockerodeAdapter, docker: Docker): Promise<string[]> {
+  /** Removes every helper of the project, checking each service's namespace; goes on after a failure. */
+  static async removeStray(adapter: DockerodeAdapter, docker: Docker, options: DockerodeAdapterOptions): Promise<string[]> {
     const helpers = await docker.listContainers({ all: true, filters: { label: [`${FAULT_PROJECT_LABEL}=${adapter.project}`] } });
     const removed: string[] = [];
+    const failures: string[] = [];
     for (const h of helpers) {
       const name = (h.Names[0] ?? h.Id).replace(/^\//, "");
-      await DockerodeNetFaults.remove(docker, { service: h.Labels[FAULT_SERVICE_LABEL] ?? "", helper: name, helperId: h.Id, args: [] });
-      removed.push(name);
+      try {
+        await DockerodeNetFaults.remove(adapter, docker, options, { service: h.Labels[FAULT_SERVICE_LABEL] ?? "", helper: name, helperId: h.Id, args: [] });
+        removed.push(name);
+      } catch (error) {
+        failures.push(`${name}: ${(error as Error).message}`);
+      }
     }
+    if (failures.length > 0) throw new L7labError("NET_FAULT_LEFT", 502, `removed ${removed.length} fault helper(s), but not: ${failures.join("; ")}`, { removed });
     return removed;
   }
+}
+
+function helperImage(options: DockerodeAdapterOptions): string {
+  if (options.faultHelperImage === undefined) {
+    throw new L7labError("NO_FAULT_HELPER", 500, "network faults need a helper image: set x-l7lab.fault-helper-image in docker-compose.yml", {});
+  }
+  return options.faultHelperImage;
+}
+
+/** A helper container in the target's network namespace, running net-fault.sh with `args`. */
+function helperSpec(project: string, image: string, targetId: string, service: string, name: string, args: readonly string[], description: string): Docker.ContainerCreateOptions {
+  return {
+    name,
+    Image: image,
+    Entrypoint: [NET_FAULT_SCRIPT],
+    Cmd: [...args],
+    Labels: { [FAULT_PROJECT_LABEL]: project, [FAULT_SERVICE_LABEL]: service, "l7lab.description": description },
+    // No health check: the router image's own would run in the target's namespace.
+    Healthcheck: { Test: ["NONE"] },
+    HostConfig: { NetworkMode: `container:${targetId}`, CapAdd: ["NET_ADMIN"], Init: true, AutoRemove: false },
+  };
 }
 
 async function helperLog(container: Docker.Container): Promise<string> {

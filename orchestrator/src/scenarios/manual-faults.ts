@@ -35,6 +35,8 @@ export class ManualFaults {
   readonly #topology: Topology;
   readonly #clock: Clock;
   readonly #faults = new Map<string, NetFaultEntry>();
+  /** Services whose fault is being applied right now: a second request for one is refused. */
+  readonly #starting = new Set<string>();
   #next = 0;
 
   constructor(docker: DockerAdapter, topology: Topology, clock: Clock) {
@@ -54,15 +56,23 @@ export class ManualFaults {
     if (reason) throw new L7labError("PROTECTED_SERVICE", 409, reason, { service: body.service });
     const problems = lossProblems({ percent: body.loss, direction: body.direction });
     if (problems.length > 0) throw new InvalidInputError("the fault", problems);
+    if (this.#starting.has(body.service)) {
+      throw new L7labError("FAULT_EXISTS", 409, `a network fault is being applied to service "${body.service}" right now; wait for it, then remove it first`, { service: body.service });
+    }
     const held = [...this.#faults.values()].find((f) => f.service === body.service);
     if (held) {
       throw new L7labError("FAULT_EXISTS", 409, `service "${body.service}" already has network fault ${held.stepId} (loss ${held.loss}% ${held.direction}); remove it first with DELETE /api/faults/${held.stepId}`, { service: body.service, fault: held.stepId });
     }
     const id = `f${++this.#next}`;
     const direction = (body.direction ?? "both") as LossDirection;
-    const entry = await startLoss(id, { service: body.service, loss: body.loss as number, direction }, this.#docker, this.#clock);
-    this.#faults.set(id, entry);
-    return view(entry);
+    this.#starting.add(body.service);
+    try {
+      const entry = await startLoss(id, { service: body.service, loss: body.loss as number, direction }, this.#docker, this.#clock);
+      this.#faults.set(id, entry);
+      return view(entry);
+    } finally {
+      this.#starting.delete(body.service);
+    }
   }
 
   async heal(id: string): Promise<HealedFault> {
@@ -73,9 +83,10 @@ export class ManualFaults {
     return healed;
   }
 
-  /** Removes every fault; for shutdown. Never throws. */
-  async healAll(): Promise<void> {
-    await Promise.allSettled([...this.#faults.keys()].map((id) => this.heal(id)));
+  /** Removes every fault; for shutdown. Never throws: returns what could not be removed. */
+  async healAll(): Promise<string[]> {
+    const results = await Promise.allSettled([...this.#faults.keys()].map((id) => this.heal(id)));
+    return results.flatMap((r) => (r.status === "rejected" ? [(r.reason as Error).message] : []));
   }
 }
 

@@ -74,14 +74,21 @@ describe("parsePxeConfig", () => {
     expect(chosenLabel(config).label?.name).toBe("diskless");
     expect(chosenLabel(config, "installer").label?.kernel).toBe("vmlinuz");
     expect(chosenLabel(config, "nope").problem).toBe('label "nope" is not in the configuration; its labels are "installer", "diskless"');
-    expect(chosenLabel(parsePxeConfig("LABEL a\nKERNEL k1\nLABEL b\nKERNEL k2")).label?.kernel).toBe("k1");
+    expect(chosenLabel(parsePxeConfig("LABEL a\nKERNEL k1\nLABEL b\nKERNEL k2")).problem).toMatch(/no DEFAULT, so PXELINUX would stop at its boot: prompt/);
     expect(chosenLabel(parsePxeConfig("DEFAULT bzImage initrd=rd.gz root=/dev/ram0")).label).toEqual({
       name: "bzImage initrd=rd.gz root=/dev/ram0",
       kernel: "bzImage",
       initrds: ["rd.gz"],
       append: "initrd=rd.gz root=/dev/ram0",
     });
-    expect(chosenLabel(parsePxeConfig("# empty\n")).problem).toMatch(/nothing to boot/);
+    expect(chosenLabel(parsePxeConfig("# empty\n")).problem).toMatch(/boot nothing by itself/);
+  });
+
+  it("adds DEFAULT's further words to the label's APPEND, and gives labels without one the global APPEND", () => {
+    const config = parsePxeConfig("APPEND console=ttyS0 initrd=g.img\nDEFAULT campus quiet\nLABEL campus\nKERNEL vmlinuz\nLABEL own\nKERNEL vmlinuz\nAPPEND ro");
+    expect(config.append).toBe("console=ttyS0 initrd=g.img");
+    expect(chosenLabel(config).label).toEqual({ name: "campus", kernel: "vmlinuz", initrds: ["g.img"], append: "console=ttyS0 initrd=g.img quiet" });
+    expect(chosenLabel(config, "own").label).toEqual({ name: "own", kernel: "vmlinuz", initrds: [], append: "ro" });
   });
 });
 

@@ -56,6 +56,8 @@ export interface PxeLabel {
 export interface PxeConfig {
   /** The DEFAULT line's value (a label name, or a kernel command line). */
   default?: string;
+  /** A global APPEND (before the first LABEL): it applies to every label without its own. */
+  append?: string;
   prompt?: number;
   /** In tenths of a second. */
   timeout?: number;
@@ -105,11 +107,8 @@ export function parsePxeConfig(text: string): PxeConfig {
       case "APPEND":
         if (current) {
           current.append = value;
-          for (const arg of value.split(/\s+/)) {
-            const initrd = /^initrd=(.+)$/.exec(arg);
-            if (initrd) current.initrds.push(...splitList(initrd[1]!));
-          }
-        } else config.ignored.push(line);
+          current.initrds.push(...initrdsIn(value));
+        } else config.append = value;
         break;
       case "MENU":
         if (current && /^label\s+/i.test(value)) current.menuLabel = value.replace(/^label\s+/i, "");
@@ -122,27 +121,38 @@ export function parsePxeConfig(text: string): PxeConfig {
   return config;
 }
 
+function initrdsIn(append: string): string[] {
+  return append.split(/\s+/).flatMap((arg) => splitList(/^initrd=(.+)$/.exec(arg)?.[1] ?? ""));
+}
+
 function splitList(value: string): string[] {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
 /**
- * The label a client boots without a keypress: the one DEFAULT names (matched case-sensitively, as
- * PXELINUX does), else the first label. A DEFAULT that names no label is a kernel command line.
+ * The label a client boots without a keypress, as PXELINUX chooses it: the label DEFAULT names
+ * (its first word; any further words are added to the label's APPEND), or, when no label has that
+ * name, DEFAULT itself as a kernel and its command line. With no DEFAULT, PXELINUX stops at its
+ * "boot:" prompt ("No DEFAULT or UI configuration directive found!") and boots nothing by itself.
+ * A label without an APPEND of its own takes the global one.
  */
 export function chosenLabel(config: PxeConfig, override?: string): { label?: PxeLabel; problem?: string } {
   const want = override ?? config.default;
-  if (want !== undefined) {
-    const found = config.labels.find((l) => l.name === want);
-    if (found) return { label: found };
-    if (override !== undefined) {
-      return { problem: `label "${override}" is not in the configuration; its labels are ${config.labels.map((l) => `"${l.name}"`).join(", ") || "(none)"}` };
-    }
-    const [kernel, ...args] = want.split(/\s+/);
-    if (kernel) return { label: { name: want, kernel, initrds: args.flatMap((a) => (/^initrd=(.+)$/.exec(a)?.[1] ?? "").split(",").filter(Boolean)), append: args.join(" ") } };
+  if (want === undefined || want.trim() === "") {
+    return { problem: "the configuration has no DEFAULT, so PXELINUX would stop at its boot: prompt and boot nothing by itself" };
   }
-  const first = config.labels[0];
-  return first ? { label: first } : { problem: "the configuration has no DEFAULT and no LABEL, so there is nothing to boot" };
+  const [name, ...extra] = want.trim().split(/\s+/);
+  const found = config.labels.find((l) => l.name === name);
+  if (found) {
+    const append = [found.append ?? config.append, ...extra].filter((a) => a !== undefined && a !== "").join(" ");
+    const label: PxeLabel = { ...found, initrds: found.append === undefined ? [...found.initrds, ...initrdsIn(config.append ?? "")] : [...found.initrds] };
+    if (append !== "") label.append = append;
+    return { label };
+  }
+  if (override !== undefined) {
+    return { problem: `label "${override}" is not in the configuration; its labels are ${config.labels.map((l) => `"${l.name}"`).join(", ") || "(none)"}` };
+  }
+  return { label: { name: want, kernel: name!, initrds: initrdsIn(extra.join(" ")), append: extra.join(" ") } };
 }
 
 /**
