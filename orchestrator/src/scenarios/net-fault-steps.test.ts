@@ -92,6 +92,27 @@ describe("fault and heal steps", () => {
     expect(run.cleanup).toEqual([]);
   });
 
+  it("refuses at load time a second fault on a service, or a restart under a fault, until the first is healed", () => {
+    const { check } = setup();
+    const bad = check([
+      { id: "a", fault: { service: "dns-resolver", loss: 10 } },
+      { id: "b", fault: { service: "dns-resolver", loss: 5 } },
+      { id: "r", service: "dns-resolver", action: "restart" },
+    ]);
+    expect(bad.ok ? [] : bad.problems).toEqual([
+      'step "b": service "dns-resolver" already has the fault of step "a"; heal it first (one network fault per service at a time)',
+      'step "r": restart of "dns-resolver" would replace its network namespace and silently end the fault of step "b"; heal it first',
+    ]);
+    const good = check([
+      { id: "a", fault: { service: "dns-resolver", loss: 10 } },
+      { id: "pause", service: "dns-resolver", action: "pause" },
+      { id: "ha", heal: "a" },
+      { id: "r", service: "dns-resolver", action: "restart" },
+      { id: "b", fault: { service: "dns-resolver", loss: 5 } },
+    ]);
+    expect(good.ok ? [] : good.problems).toEqual([]);
+  });
+
   it("refuses at load time a heal of a step that is not an earlier fault step, a bad loss, and an unknown service", () => {
     const { check } = setup();
     const result = check([

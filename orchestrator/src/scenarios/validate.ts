@@ -249,6 +249,32 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
 }
 
 /**
+ * A network fault lives in its service's network namespace, which a stop, kill or restart of the
+ * container replaces: the fault would silently stop applying, and a second fault on the same
+ * service would be refused while the first holds it. Both are refused at load time.
+ */
+function faultOrderProblems(steps: readonly Step[]): string[] {
+  const problems: string[] = [];
+  const active = new Map<string, string>(); // service -> fault step id
+  const byStep = new Map<string, string>(); // fault step id -> service
+  for (const step of steps) {
+    if (step.kind === "fault") {
+      const held = active.get(step.fault.service);
+      if (held) problems.push(`step "${step.id}": service "${step.fault.service}" already has the fault of step "${held}"; heal it first (one network fault per service at a time)`);
+      active.set(step.fault.service, step.id);
+      byStep.set(step.id, step.fault.service);
+    } else if (step.kind === "heal") {
+      const service = byStep.get(step.heal);
+      if (service !== undefined && active.get(service) === step.heal) active.delete(service);
+    } else if (step.kind === "service" && ["stop", "kill", "restart"].includes(step.action)) {
+      const held = active.get(step.service);
+      if (held) problems.push(`step "${step.id}": ${step.action} of "${step.service}" would replace its network namespace and silently end the fault of step "${held}"; heal it first`);
+    }
+  }
+  return problems;
+}
+
+/**
  * Checks a parsed scenario file: its shape (the schema, piece by piece) and its meaning (probe,
  * service and action names, probe parameters, unique step ids, refs only to earlier steps). Pure.
  */
@@ -279,6 +305,7 @@ export function validateScenario(raw: unknown, ctx: ValidationContext): Validati
     problems.push(...checked.problems.map((p) => `${label}: ${p}`));
     if (checked.step) steps.push(checked.step);
   });
+  problems.push(...faultOrderProblems(steps));
   if (problems.length > 0) return { ok: false, problems };
   const scenario: Scenario = { name: String(raw["name"]), title: String(raw["title"]), steps };
   if (typeof raw["description"] === "string") scenario.description = raw["description"];
