@@ -13,6 +13,15 @@ for helper in "tcp 21 ftp" "udp 69 tftp"; do
   iptables -t raw -C PREROUTING -s "$CAMPUS_SUBNET" -p "$1" --dport "$2" -j CT --helper "$3" 2>/dev/null \
     || iptables -t raw -A PREROUTING -s "$CAMPUS_SUBNET" -p "$1" --dport "$2" -j CT --helper "$3"
 done
+# The campus reaches the web (port 80 on the Internet side) only through its proxy cache: other
+# campus hosts get a TCP reset, as from a campus firewall.
+if [ -n "${CAMPUS_PROXY:-}" ]; then
+  iptables -N CAMPUS-WEB 2>/dev/null || iptables -F CAMPUS-WEB
+  iptables -A CAMPUS-WEB -s "$CAMPUS_PROXY" -j RETURN
+  iptables -A CAMPUS-WEB -p tcp -j REJECT --reject-with tcp-reset
+  iptables -C FORWARD -s "$CAMPUS_SUBNET" ! -d "$CAMPUS_SUBNET" -p tcp --dport 80 -j CAMPUS-WEB 2>/dev/null \
+    || iptables -A FORWARD -s "$CAMPUS_SUBNET" ! -d "$CAMPUS_SUBNET" -p tcp --dport 80 -j CAMPUS-WEB
+fi
 echo "campus router: forwarding $(cat /proc/sys/net/ipv4/ip_forward), masquerading $CAMPUS_SUBNET"
 ip -brief address
 exec sleep infinity

@@ -5,3 +5,4 @@ set -eu
 iptables -t nat -C POSTROUTING -s "$CAMPUS_SUBNET" ! -d "$CAMPUS_SUBNET" -j MASQUERADE
 iptables -t raw -C PREROUTING -s "$CAMPUS_SUBNET" -p tcp --dport 21 -j CT --helper ftp
 iptables -t raw -C PREROUTING -s "$CAMPUS_SUBNET" -p udp --dport 69 -j CT --helper tftp
+[ -z "${CAMPUS_PROXY:-}" ] || iptables -C FORWARD -s "$CAMPUS_SUBNET" ! -d "$CAMPUS_SUBNET" -p tcp --dport 80 -j CAMPUS-WEB

@@ -23,6 +23,7 @@ describe("API", () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "l7lab-api-"));
     await writeFile(join(dir, "ok.yaml"), "name: ok\ntitle: a probe\nsteps:\n  - id: one\n    probe: fixed\n    expect: [{ path: answer, equals: 42 }]\n");
+    await writeFile(join(dir, "absent.yaml"), "name: absent\ntitle: an assertion on a path that is not there\nsteps:\n  - id: one\n    probe: fixed\n    expect: [{ path: nothing.here, equals: 1 }]\n");
     await writeFile(join(dir, "slow.yaml"), "name: slow\ntitle: a probe that waits\nsteps:\n  - id: one\n    probe: gate\n");
     await writeFile(join(dir, "broken.yaml"), "name: broken\ntitle: broken\nsteps:\n  - id: one\n    service: dns-resolvr\n    action: stop\n");
     const gate = fakeProbe("gate", () => new Promise((resolve) => (release = () => resolve({ ok: true, data: {}, transcript: [] }))));
@@ -47,6 +48,15 @@ describe("API", () => {
     expect(again.json()).toMatchObject({ id: run.id, status: "passed" });
   });
 
+  it("reports an assertion on a path that found nothing as failed, not as a server error", async () => {
+    const res = await app.inject({ method: "POST", url: "/api/scenarios/absent/runs?wait=true" });
+    expect(res.statusCode).toBe(200);
+    const run = res.json<{ status: string; steps: { assertions: { passed: boolean; actual?: unknown; message: string }[] }[] }>();
+    expect(run.status).toBe("failed");
+    expect(run.steps[0]!.assertions[0]).toMatchObject({ passed: false });
+    expect(run.steps[0]!.assertions[0]!.actual).toBeUndefined();
+  });
+
   it("starts a run without waiting: 202", async () => {
     const res = await app.inject({ method: "POST", url: "/api/scenarios/ok/runs" });
     expect(res.statusCode).toBe(202);
@@ -56,7 +66,7 @@ describe("API", () => {
   it.each([
     ["an unknown service", "POST", "/api/services/dns-resolvr/stop", 404, /service "dns-resolvr" is not known\. Valid services are .*"dns-resolver"/],
     ["an unknown action", "POST", "/api/services/dns-resolver/reboot", 404, /action "reboot" is not known\. Valid actions are "kill", "pause", "restart", "start", "stop" and "unpause"/],
-    ["an unknown scenario", "POST", "/api/scenarios/nope/runs", 404, /scenario "nope" is not known\. Valid scenarios are "broken", "ok" and "slow"/],
+    ["an unknown scenario", "POST", "/api/scenarios/nope/runs", 404, /scenario "nope" is not known\. Valid scenarios are "absent", "broken", "ok" and "slow"/],
     ["an action on the orchestrator", "POST", "/api/services/orchestrator/stop", 409, /service "orchestrator" cannot be acted on .*serves the API/],
     ["an invalid scenario", "POST", "/api/scenarios/broken/runs", 400, /"dns-resolvr".*"dns-resolver"/],
     ["a malformed query", "POST", "/api/scenarios/ok/runs?wait=sometimes", 400, /querystring\/wait must be boolean/],
@@ -73,8 +83,8 @@ describe("API", () => {
   it("lists scenarios with their validity and problems", async () => {
     const res = await app.inject({ method: "GET", url: "/api/scenarios" });
     const list = res.json() as { name: string; valid: boolean; errors: string[] }[];
-    expect(list.map((s) => [s.name, s.valid])).toEqual([["broken", false], ["ok", true], ["slow", true]]);
-    expect(list[0]!.errors.join()).toContain('"dns-resolvr"');
+    expect(list.map((s) => [s.name, s.valid])).toEqual([["absent", true], ["broken", false], ["ok", true], ["slow", true]]);
+    expect(list.find((s) => s.name === "broken")!.errors.join()).toContain('"dns-resolvr"');
   });
 
   it("acts on a service", async () => {

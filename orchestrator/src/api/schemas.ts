@@ -45,8 +45,9 @@ const TranscriptLine = Type.Object({ dir: Type.String(), peer: Type.String(), te
 const AssertionRecord = Type.Object({
   path: Type.String(),
   op: Type.String(),
-  expected: Type.Unknown(),
-  actual: Type.Unknown(),
+  expected: Type.Optional(Type.Unknown()),
+  // Absent when the path found nothing.
+  actual: Type.Optional(Type.Unknown()),
   passed: Type.Boolean(),
   message: Type.String(),
 });
