@@ -1,12 +1,22 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
 import { parseComposeTopology } from "../../orchestrator/src/docker/topology.ts";
 
 /** Where the integration suites find the lab and its API. */
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 /** The lab as docker-compose.yml declares it: project name, networks, bridges, addresses. */
 export const topology = parseComposeTopology(readFileSync(join(repoRoot, "docker-compose.yml"), "utf8"));
+/** The lab's containers, for commands run in them as a user would type them. */
+export const lab = new DockerodeAdapter(topology.project);
+
+/** Runs a shell command in a service's container; stdout and stderr together in `out`. */
+export async function sh(service: string, command: string, timeoutMs = 60_000): Promise<{ exitCode: number; out: string }> {
+  const r = await lab.exec(service, ["sh", "-c", command], { timeoutMs });
+  return { exitCode: r.exitCode, out: r.stdout + r.stderr };
+}
+
 export const apiBase = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`;
 
 export interface Reply<T = unknown> {

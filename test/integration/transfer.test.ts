@@ -1,15 +1,9 @@
 import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
-import { api, explain, runScenario, topology, type Run, type RunStep } from "./lab.ts";
+import { retryUntil } from "../../orchestrator/src/common/retry.ts";
+import { api, explain, runScenario, sh, topology, type Run, type RunStep } from "./lab.ts";
 
-const lab = new DockerodeAdapter(topology.project);
 const docker = new Docker();
-
-async function sh(service: string, command: string, timeoutMs = 60_000): Promise<{ exitCode: number; out: string }> {
-  const r = await lab.exec(service, ["sh", "-c", command], { timeoutMs });
-  return { exitCode: r.exitCode, out: r.stdout + r.stderr };
-}
 
 /** Fault helpers of the lab still in place (there must be none once a run or a heal is over). */
 async function faultHelpers(): Promise<string[]> {
@@ -86,23 +80,13 @@ describe("network faults are always undone", () => {
     expect(started.status).toBe(202);
     const id = started.body.id;
     // Wait until the lossy boot is under way, then abort.
-    let underWay = false;
-    for (let i = 0; i < 300 && !underWay; i++) {
-      const r = await api<Run>("GET", `/runs/${id}`);
-      underWay = r.body.steps.find((s) => s.id === "boot")?.status === "running";
-      if (!underWay) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(underWay, "the lossy boot step never started").toBe(true);
+    const bootRunning = async () => ((await api<Run>("GET", `/runs/${id}`)).body.steps.find((s) => s.id === "boot")?.status === "running" ? true : undefined);
+    await retryUntil(bootRunning, "the lossy boot step starting", { timeoutMs: 30_000, intervalMs: 100 });
     expect(await faultHelpers()).toHaveLength(1);
     await api("POST", `/runs/${id}/abort`);
-    let run: Run | undefined;
-    for (let i = 0; i < 300; i++) {
-      run = (await api<Run>("GET", `/runs/${id}`)).body;
-      if (["aborted", "passed", "failed", "error"].includes(run.status)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(run?.status).toBe("aborted");
-    expect(run?.cleanup).toEqual([expect.objectContaining({ service: "tftp", action: "remove loss 10% both", ok: true })]);
+    const run = (await api<Run>("GET", `/runs/${id}?wait=true`)).body;
+    expect(run.status).toBe("aborted");
+    expect(run.cleanup).toEqual([expect.objectContaining({ service: "tftp", action: "remove loss 10% both", ok: true })]);
     expect(await faultHelpers()).toEqual([]);
     // And the server is clean again: a boot needs no retransmission.
     const call = await api<{ data: { booted: boolean; totals: Totals } }>("POST", "/probes/pxe/calls", { server: "tftp", mac: "52:54:00:12:34:56", ip: "10.0.0.60", timeoutMs: 200 });

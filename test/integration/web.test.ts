@@ -1,13 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
-import { explain, runScenario, topology, type Run } from "./lab.ts";
-
-const lab = new DockerodeAdapter(topology.project);
-
-async function sh(service: string, command: string): Promise<{ exitCode: number; out: string }> {
-  const r = await lab.exec(service, ["sh", "-c", command], { timeoutMs: 30_000 });
-  return { exitCode: r.exitCode, out: r.stdout + r.stderr };
-}
+import { explain, runScenario, sh, type Run } from "./lab.ts";
 
 describe("scenario proxy-cache", () => {
   let run: Run;

@@ -1,6 +1,7 @@
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { DockerError, L7labError } from "../common/errors.ts";
+import { retryUntil } from "../common/retry.ts";
 import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, NetFaultHandle, ServiceAction, ServiceState } from "./docker-adapter.ts";
 import { parseDockerLogs } from "./docker-log.ts";
 import { parseNetFaultStats } from "./net-fault-args.ts";
@@ -180,36 +181,34 @@ export class DockerodeNetFaults {
     }
     const handle: NetFaultHandle = { service, helper: name, helperId: container.id, args: [...args] };
     // Wait until the helper says the fault is applied, or exits (a refusal, or a failure it has
-    // cleaned up after). On a timeout or a Docker error the helper is stopped with SIGTERM, so that
-    // its trap removes whatever it had applied, and the namespace is checked clean.
-    const deadline = Date.now() + (options.faultApplyTimeoutMs ?? 15_000);
-    let why: string;
+    // cleaned up after). Docker errors are retried until the time is up; then the helper is stopped
+    // with SIGTERM, so that its trap removes whatever it had applied, and the namespace is checked.
+    const timeoutMs = options.faultApplyTimeoutMs ?? 15_000;
+    let outcome: { applied: true } | { applied: false; exitCode: number; log: string };
     try {
-      for (;;) {
-        const log = await helperLog(container);
-        if (/l7lab-fault: applied/.test(log)) return handle;
-        const info = await container.inspect();
-        if (!info.State.Running) {
-          // It refused (another fault holds the namespace: exit 3, nothing touched) or failed and
-          // its EXIT trap removed what it had made: only the container is left to remove.
-          await container.remove({ force: true }).catch(() => undefined);
-          throw new L7labError("NET_FAULT_FAILED", info.State.ExitCode === 3 ? 409 : 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": ${log.trim() || `the helper exited with code ${info.State.ExitCode}`}`, { service, args: [...args] });
-        }
-        if (Date.now() > deadline) {
-          why = `it did not report the fault applied within ${options.faultApplyTimeoutMs ?? 15_000} ms`;
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    } catch (cause) {
-      if (cause instanceof L7labError) throw cause;
-      why = `Docker failed while waiting for it: ${(cause as Error).message}`;
+      outcome = await retryUntil(
+        async () => {
+          const log = await helperLog(container);
+          if (/l7lab-fault: applied/.test(log)) return { applied: true as const };
+          const info = await container.inspect();
+          return info.State.Running ? undefined : { applied: false as const, exitCode: info.State.ExitCode, log };
+        },
+        `the fault helper ${name} reporting the fault applied`,
+        { timeoutMs, intervalMs: 100 },
+      );
+    } catch (error) {
+      const cause = (error as Error).cause instanceof Error ? ` (Docker: ${((error as Error).cause as Error).message})` : "";
+      const cleanup = await DockerodeNetFaults.remove(adapter, docker, options, handle).then(
+        () => "",
+        (failure: unknown) => ` Removing what it may have applied failed too: ${(failure as Error).message}`,
+      );
+      throw new L7labError("NET_FAULT_FAILED", 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": it did not report the fault applied within ${timeoutMs} ms${cause}.${cleanup}`, { service, args: [...args] });
     }
-    const cleanup = await DockerodeNetFaults.remove(adapter, docker, options, handle).then(
-      () => "",
-      (error: unknown) => ` Removing what it may have applied failed too: ${(error as Error).message}`,
-    );
-    throw new L7labError("NET_FAULT_FAILED", 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": ${why}.${cleanup}`, { service, args: [...args] });
+    if (outcome.applied) return handle;
+    // It refused (another fault holds the namespace: exit 3, nothing touched) or failed and its
+    // EXIT trap removed what it had made: only the container is left to remove.
+    await container.remove({ force: true }).catch(() => undefined);
+    throw new L7labError("NET_FAULT_FAILED", outcome.exitCode === 3 ? 409 : 502, `the network fault ${args.join(" ")} could not be applied to service "${service}": ${outcome.log.trim() || `the helper exited with code ${outcome.exitCode}`}`, { service, args: [...args] });
   }
 
   static async stats(docker: Docker, handle: NetFaultHandle): Promise<Record<string, number>> {
