@@ -1,14 +1,19 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { explain, runScenario, sh, type Run } from "./lab.ts";
+import { retryUntil } from "../../orchestrator/src/common/retry.ts";
+import { explain, lab, runScenario, sh, topology, type Run } from "./lab.ts";
+
+const run = promisify(execFile);
 
 describe("scenario proxy-cache", () => {
-  let run: Run;
+  let result: Run;
   beforeAll(async () => {
-    ({ run } = await runScenario("proxy-cache"));
+    ({ run: result } = await runScenario("proxy-cache"));
   });
 
   it("passes", () => {
-    expect(run.status, explain(run)).toBe("passed");
+    expect(result.status, explain(result)).toBe("passed");
   });
 });
 
@@ -25,5 +30,37 @@ describe("the web from Bob's workstation, as the README shows", () => {
     const r = await sh("bob", "curl -sS --noproxy '*' -m 5 -o /dev/null http://www.someschool.edu/; echo rc=$?");
     expect(r.out).toMatch(/rc=7/);
     expect(r.out).toMatch(/Couldn't connect|Connection refused/);
+  });
+});
+
+describe("the proxy serves the campus only", () => {
+  /** Adds or removes, in Alice's namespace, a route into the campus through the campus router. */
+  async function campusRoute(action: "add" | "del"): Promise<void> {
+    const { id } = await lab.serviceState("alice");
+    const helperImage = topology.faultHelperImage ?? "l7lab/router:dev";
+    await run("docker", ["run", "--rm", "--network", `container:${id}`, "--cap-add", "NET_ADMIN", "--entrypoint", "ip", helperImage, "route", action, "10.1.0.0/24", "via", "10.0.0.254"]);
+  }
+
+  it("a client outside the campus (Alice, given a route in) gets 403 and the proxy logs TCP_DENIED", async () => {
+    const url = `http://www.someschool.edu/index.html?from-alice=${Date.now()}`;
+    await campusRoute("add");
+    try {
+      const r = await sh("alice", `curl -sS -m 10 -o /dev/null -w '%{http_code}\\n' -x http://proxy.hamburger.edu:3128 '${url}'`);
+      expect(r.out.trim(), r.out).toBe("403");
+    } finally {
+      await campusRoute("del");
+    }
+    // Squid's access log reaches stdout through a tail of its file, a moment later.
+    const logged = await retryUntil(
+      async () => {
+        const lines = (await lab.logs("proxy", { tail: 200 })).map((l) => l.text).filter((t) => t.includes(url));
+        return lines.length > 0 ? lines : undefined;
+      },
+      "the proxy's log line for Alice's request",
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(logged).toEqual([expect.stringMatching(/^\S+ \S+ 10\.0\.0\.22 "GET .*" 403 \d+ TCP_DENIED:HIER_NONE$/)]);
+    // The route is gone again: Alice has no way into the campus.
+    expect((await sh("alice", "ip route")).out).not.toMatch(/10\.1\.0\.0/);
   });
 });

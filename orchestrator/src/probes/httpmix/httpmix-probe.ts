@@ -1,0 +1,193 @@
+import { randomBytes } from "node:crypto";
+import { Type, type Static } from "typebox";
+import { InvalidInputError } from "../../common/errors.ts";
+import { httpProbe, paramProblems as httpParamProblems, parseProxy, parseTarget, type HttpResult } from "../http/http-probe.ts";
+import { serverProblems } from "../lab-server.ts";
+import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
+import { Transcript } from "../transcript.ts";
+import { compareWithModel, type LatencySummary, type ModelComparison, objectUrl, idealHitRate, requestSequence, summarize } from "./workload.ts";
+
+export { compareWithModel, idealHitRate, objectUrl, percentile, prng, requestSequence, summarize } from "./workload.ts";
+
+const WHAT = "HTTP mix probe parameters";
+/** At most this many requests in one call, and this many listed one by one in the result. */
+export const MAX_REQUESTS = 10_000;
+export const MAX_LISTED = 500;
+
+export const httpmixParamsSchema = Type.Object(
+  {
+    url: Type.String({
+      minLength: 1,
+      description: 'The objects\' URL with "{n}" for the object number, e.g. "http://www.someschool.edu/far/200/objects/100kbit/{n}.bin"',
+    }),
+    objects: Type.Integer({ minimum: 1, maximum: MAX_REQUESTS, description: "How many distinct objects: n runs from 1 to objects" }),
+    requests: Type.Integer({
+      minimum: 1,
+      maximum: MAX_REQUESTS,
+      description: "How many requests in all (at least objects): each object once, the rest repeats of objects already asked for, so a cache that keeps everything hits (requests - objects) / requests of them",
+    }),
+    pad: Type.Optional(Type.Integer({ minimum: 1, maximum: 9, description: "Digits of {n}, padded with zeros (default 3: 001)" })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: "The seed of the request order (default 1)" })),
+    fresh: Type.Optional(
+      Type.Boolean({ description: "Add a query string unique to this call to every URL, so nothing cached by an earlier call counts (default true)" }),
+    ),
+    proxy: Type.Optional(Type.String({ minLength: 1, description: 'A forward proxy, "host:port"; without it the requests go straight to the origin' })),
+    headers: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'Request headers for every request, e.g. {"Cache-Control": "no-cache"} to make a proxy fetch every object again' }),
+    ),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000, description: "Timeout of each request (default 10000)" })),
+    model: Type.Optional(
+      Type.Object(
+        {
+          internetDelayMs: Type.Number({ minimum: 0, description: "The delay from the access link to the origin and back (the origin's configured delay)" }),
+          accessKbit: Type.Number({ exclusiveMinimum: 0, description: "The access link's rate in kbit/s" }),
+        },
+        { additionalProperties: false, description: "Compare the mean with the slides' model: miss fraction x (Internet delay + access delay) + hit fraction x LAN delay" },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type HttpmixParams = Static<typeof httpmixParamsSchema>;
+
+export interface HttpmixRequest {
+  n: number;
+  status: number;
+  /** The proxy's verdict (X-Cache), e.g. "HIT from proxy" or "MISS from proxy". */
+  cache?: string;
+  totalMs: number;
+  error?: string;
+}
+
+export interface HttpmixResult {
+  requests: number;
+  objects: number;
+  /** The hit rate a cache that keeps everything would reach on this sequence. */
+  idealHitRate: number;
+  /** Requests the proxy answered from its cache (X-Cache says HIT). */
+  hits: number;
+  misses: number;
+  hitRate: number;
+  /** Requests without a 2xx or 304 answer, or with no answer at all. */
+  failed: number;
+  statuses: Record<string, number>;
+  bytes: number;
+  meanObjectBytes: number;
+  all: LatencySummary;
+  hit: LatencySummary;
+  miss: LatencySummary;
+  durationMs: number;
+  /** The query string added to every URL (fresh), or "". */
+  suffix: string;
+  model?: ModelComparison;
+  /** The first 500 requests, in order. */
+  sequence: HttpmixRequest[];
+}
+
+export function paramProblems(params: HttpmixParams): string[] {
+  const problems: string[] = [];
+  if (!params.url.includes("{n}")) problems.push(`url "${params.url}" has no "{n}" for the object number`);
+  const sample = objectUrl(params.url, 1, params.pad ?? 3);
+  problems.push(...httpParamProblems({ url: sample, ...(params.headers ? { headers: params.headers } : {}), ...(params.proxy ? { proxy: params.proxy } : {}) }));
+  if (params.requests < params.objects) problems.push(`requests (${params.requests}) must be at least objects (${params.objects}): each object is asked for once`);
+  return problems;
+}
+
+const isHit = (cache: string | undefined) => cache !== undefined && /\bHIT\b/i.test(cache);
+const answered = (status: number) => (status >= 200 && status < 300) || status === 304;
+
+async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutcome<HttpmixResult>> {
+  const problems = paramProblems(params);
+  if (problems.length > 0) throw new InvalidInputError(WHAT, problems);
+  const pad = params.pad ?? 3;
+  const sequence = requestSequence(params.objects, params.requests, params.seed ?? 1);
+  const suffix = params.fresh === false ? "" : `l7lab-mix=${randomBytes(6).toString("hex")}`;
+  const transcript = new Transcript();
+  const peer = params.proxy ?? "origin";
+  transcript.note(peer, `${params.requests} requests for ${params.objects} objects (ideal hit rate ${idealHitRate(sequence).toFixed(3)})${suffix ? `, URLs end in ?${suffix}` : ""}`);
+
+  const listed: HttpmixRequest[] = [];
+  const hitTimes: number[] = [];
+  const missTimes: number[] = [];
+  const statuses: Record<string, number> = {};
+  let bytes = 0;
+  let okCount = 0;
+  let failed = 0;
+  const started = performance.now();
+  for (const n of sequence) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const outcome = await httpProbe.run(
+      {
+        url: objectUrl(params.url, n, pad, suffix),
+        ...(params.proxy ? { proxy: params.proxy } : {}),
+        ...(params.headers ? { headers: params.headers } : {}),
+        ...(params.timeoutMs ? { timeoutMs: params.timeoutMs } : {}),
+      },
+      ctx,
+    );
+    const r: HttpResult = outcome.data;
+    const entry: HttpmixRequest = { n, status: r.status, ...(r.cache !== undefined ? { cache: r.cache } : {}), totalMs: r.timing.totalMs };
+    if (!outcome.ok) entry.error = outcome.error?.message ?? "no answer";
+    statuses[String(r.status)] = (statuses[String(r.status)] ?? 0) + 1;
+    if (outcome.ok && answered(r.status)) {
+      okCount++;
+      bytes += r.bodyBytes;
+      (isHit(r.cache) ? hitTimes : missTimes).push(r.timing.totalMs);
+    } else {
+      failed++;
+      transcript.note(peer, `object ${n}: ${entry.error ?? `status ${r.status}`}`);
+    }
+    if (listed.length < MAX_LISTED) listed.push(entry);
+  }
+  const durationMs = Math.round(performance.now() - started);
+  const all = summarize([...hitTimes, ...missTimes]);
+  const hits = hitTimes.length;
+  const data: HttpmixResult = {
+    requests: sequence.length,
+    objects: params.objects,
+    idealHitRate: Math.round(idealHitRate(sequence) * 1000) / 1000,
+    hits,
+    misses: missTimes.length,
+    hitRate: okCount === 0 ? 0 : Math.round((hits / okCount) * 1000) / 1000,
+    failed,
+    statuses,
+    bytes,
+    meanObjectBytes: okCount === 0 ? 0 : Math.round(bytes / okCount),
+    all,
+    hit: summarize(hitTimes),
+    miss: summarize(missTimes),
+    durationMs,
+    suffix,
+    sequence: listed,
+  };
+  if (params.model) {
+    data.model = compareWithModel(params.model, { hitFraction: data.hitRate, meanObjectBytes: data.meanObjectBytes, lanDelayMs: data.hit.meanMs, measuredMeanMs: all.meanMs });
+  }
+  transcript.note(peer, `${hits} hits, ${data.misses} misses, ${failed} failed; mean ${all.meanMs} ms (hits ${data.hit.meanMs} ms, misses ${data.miss.meanMs} ms), p95 ${all.p95Ms} ms`);
+  if (data.model) transcript.note(peer, `model: ${data.model.predictedMeanMs} ms predicted, ${data.model.measuredMeanMs} ms measured (${data.model.errorPercent}%)`);
+  return { ok: true, data, transcript: transcript.lines };
+}
+
+/**
+ * The HTTP request-mix probe: replays a sequence of GETs for numbered objects, one at a time, each
+ * on its own connection (as the http probe makes them), and reports the cache's hits and misses,
+ * the hit rate against the ideal one, the latency of hits and of misses, and, given the access
+ * link's rate and the Internet delay, the slides' model of the mean next to the measured mean.
+ */
+export const httpmixProbe: Probe<typeof httpmixParamsSchema, HttpmixResult> = {
+  name: "httpmix",
+  description: "Replays a request mix (N objects, M requests, repeats of objects already asked for) one request at a time, directly or through a proxy; reports hits, misses, hit rate, latency percentiles and the slides' caching model.",
+  paramsSchema: httpmixParamsSchema,
+  check(params, ctx) {
+    const problems = paramProblems(params);
+    const target = parseTarget(objectUrl(params.url, 1, params.pad ?? 3));
+    if (typeof target !== "string") problems.push(...serverProblems(WHAT, target.hostname, ctx.topology));
+    if (params.proxy !== undefined) {
+      const proxy = parseProxy(params.proxy);
+      if (typeof proxy !== "string") problems.push(...serverProblems(WHAT, proxy.host, ctx.topology));
+    }
+    return problems;
+  },
+  run,
+};
