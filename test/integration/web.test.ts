@@ -37,7 +37,7 @@ describe("the proxy serves the campus only", () => {
   /** Adds or removes, in Alice's namespace, a route into the campus through the campus router. */
   async function campusRoute(action: "add" | "del"): Promise<void> {
     const { id } = await lab.serviceState("alice");
-    const helperImage = topology.faultHelperImage ?? "l7lab/router:dev";
+    const helperImage = topology.settings.faultHelperImage ?? "l7lab/router:dev";
     await run("docker", ["run", "--rm", "--network", `container:${id}`, "--cap-add", "NET_ADMIN", "--entrypoint", "ip", helperImage, "route", action, "10.1.0.0/24", "via", "10.0.0.254"]);
   }
 

@@ -152,6 +152,69 @@ describe("API", () => {
     expect(docker.netFaults.size).toBe(0);
   });
 
+  it("applies a rate limit by hand, lists it beside a loss, refuses a loss on the same service, and removes it with the shaper's counters", async () => {
+    const applied = await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", rateKbit: 1500 } });
+    expect(applied.statusCode).toBe(201);
+    const fault = applied.json<{ id: string; helper: string }>();
+    expect(fault).toEqual({ id: fault.id, service: "dns-resolver", rateKbit: 1500, helper: fault.helper, appliedAt: expect.any(String) as unknown as string });
+    expect(docker.netFaults.get(fault.helper)?.args).toEqual(["rate", "1500"]);
+
+    const lossy = (await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-hamburger-1", loss: 10 } })).json<{ id: string }>();
+    const list = (await app.inject({ method: "GET", url: "/api/faults" })).json<Record<string, unknown>[]>();
+    expect(list).toEqual([
+      expect.objectContaining({ id: fault.id, service: "dns-resolver", rateKbit: 1500 }),
+      expect.objectContaining({ id: lossy.id, service: "dns-hamburger-1", loss: 10, direction: "both" }),
+    ]);
+    expect(list[0]).not.toHaveProperty("loss");
+    expect(list[1]).not.toHaveProperty("rateKbit");
+
+    for (const payload of [{ service: "dns-resolver", loss: 5 }, { service: "dns-resolver", rateKbit: 64 }]) {
+      const again = await app.inject({ method: "POST", url: "/api/faults", payload });
+      expect(again.statusCode).toBe(409);
+      expect(again.json<{ message: string }>().message).toBe(`service "dns-resolver" already has network fault ${fault.id} (rate 1500 kbit/s); remove it first with DELETE /api/faults/${fault.id}`);
+    }
+
+    const healed = await app.inject({ method: "DELETE", url: `/api/faults/${fault.id}` });
+    expect(healed.statusCode).toBe(200);
+    expect(healed.json()).toEqual({
+      fault: fault.id,
+      service: "dns-resolver",
+      rateKbit: 1500,
+      heldMs: expect.any(Number) as unknown as number,
+      counters: { sentBytes: 150_000, sentPackets: 100, dropped: 3, overlimits: 40 },
+    });
+    const healedLoss = await app.inject({ method: "DELETE", url: `/api/faults/${lossy.id}` });
+    expect(healedLoss.json()).toEqual({
+      fault: lossy.id,
+      service: "dns-hamburger-1",
+      loss: 10,
+      direction: "both",
+      heldMs: expect.any(Number) as unknown as number,
+      counters: { ingressSeen: 100, ingressDropped: 10, egressSeen: 100, egressDropped: 10, measuredPercent: 10 },
+    });
+    expect(docker.netFaults.size).toBe(0);
+  });
+
+  it("refuses a bad rate request with a 400 naming what to fix, touching nothing", async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ service: "dns-resolver", rateKbit: 7 }, /^the fault is invalid: rateKbit must be a whole number of kbit\/s from 8 to 10000000 \(10 Gbit\/s\); got 7$/],
+      [{ service: "dns-resolver", rateKbit: 10_000_001 }, /from 8 to 10000000 .*got 10000001/],
+      [{ service: "dns-resolver", rateKbit: 1500.5 }, /whole number of kbit\/s .*got 1500\.5/],
+      [{ service: "dns-resolver", rateKbit: "fast" }, /rateKbit must be number/],
+      [{ service: "dns-resolver", rateKbit: 1500, loss: 10 }, /fault needs either loss \(percent\) or rateKbit \(kbit\/s\), not both/],
+      [{ service: "dns-resolver", rateKbit: 1500, direction: "egress" }, /direction applies only to loss, not to rateKbit/],
+      [{ service: "dns-resolver" }, /fault needs either loss .* or rateKbit .*; it has neither/],
+      [{ service: "dns-resolver", rate: 1500 }, /must NOT have additional properties/],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await app.inject({ method: "POST", url: "/api/faults", payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json<{ message: string }>().message, JSON.stringify(payload)).toMatch(message);
+    }
+    expect(docker.netFaults.size).toBe(0);
+    expect((await app.inject({ method: "GET", url: "/api/faults" })).json()).toEqual([]);
+  });
+
   it("serves an OpenAPI 3 document with every route", async () => {
     const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
     expect(doc.openapi).toMatch(/^3\./);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
+import { readFileSync } from "node:fs";
+import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 
 describe("CLI formatting", () => {
   it("pads table columns to the widest cell", () => {
@@ -52,5 +53,13 @@ describe("CLI formatting", () => {
     expect(runSummary(run)).toBe(
       "dns-resolution (run ab12): FAILED in 7.3 s — 1 passed, 1 failed, 0 errors, 1 skipped\n  cleanup: started dns-hamburger-1; it is healthy",
     );
+  });
+
+  it("takes the help from the doc comment that opens the CLI, every command in it", () => {
+    expect(helpText("/**\n * The CLI.\n *\n *   a   does a\n */\nimport x;\n/** not this */\n")).toBe("The CLI.\n\n  a   does a");
+    const help = helpText(readFileSync(new URL("./main.ts", import.meta.url), "utf8"));
+    expect(help).toMatch(/^The l7lab CLI/);
+    expect(help).toMatch(/l7lab fault rate <service> <kbit\/s>/);
+    expect(help.split("\n").at(-1)).toMatch(/l7lab fault list \| l7lab fault heal <id>/);
   });
 });

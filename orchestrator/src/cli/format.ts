@@ -22,6 +22,16 @@ export interface RunView {
 
 const MARK: Record<string, string> = { passed: "ok  ", failed: "FAIL", error: "ERR ", skipped: "skip", running: "... ", pending: "    " };
 
+/** The help: the text of the doc comment that opens the CLI's source, without its comment marks. */
+export function helpText(source: string): string {
+  const lines = source.split("\n");
+  const end = lines.findIndex((l) => l.trim() === "*/");
+  return lines
+    .slice(1, end === -1 ? undefined : end)
+    .map((l) => l.replace(/^ \*\s?/, ""))
+    .join("\n");
+}
+
 /** A plain-text table: columns padded to their widest cell. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

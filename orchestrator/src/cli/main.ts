@@ -8,11 +8,13 @@
  *   l7lab show <run-id> [--transcript]    a run's record
  *   l7lab service <name> <action>     stop, start, restart, pause, unpause or kill a service
  *   l7lab fault loss <service> <percent> [both|ingress|egress]   random packet loss on a service
+ *   l7lab fault rate <service> <kbit/s>   a rate limit on what it sends (1500, 1500kbit, 1.5mbit)
  *   l7lab fault list | l7lab fault heal <id>   the faults applied by hand; remove one (with counters)
  */
 import { SERVICE_ACTIONS } from "../docker/docker-adapter.ts";
 import { FINISHED_RUN_STATUSES, type RunStatus } from "../scenarios/run-types.ts";
-import { runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
+import { faultRow, faultText, healedLine, parseRateKbit, type FaultView, type HealedView } from "./faults.ts";
+import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 
 const base = (process.env["L7LAB_API_URL"] ?? `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`).replace(/\/$/, "");
 const COMMANDS = ["status", "scenarios", "run", "show", "service", "fault", "help"];
@@ -72,17 +74,9 @@ async function run(name: string | undefined, transcripts: boolean): Promise<numb
   return record.status === "passed" ? 0 : 1;
 }
 
-interface FaultView {
-  id: string;
-  service: string;
-  loss: number;
-  direction: string;
-  helper: string;
-}
-
 async function fault(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  const usage = "usage: l7lab fault loss <service> <percent> [both|ingress|egress] | l7lab fault list | l7lab fault heal <id>";
+  const usage = "usage: l7lab fault loss <service> <percent> [both|ingress|egress] | l7lab fault rate <service> <kbit/s> | l7lab fault list | l7lab fault heal <id>";
   switch (sub) {
     case "loss": {
       const [service, percent, direction] = rest;
@@ -90,23 +84,32 @@ async function fault(args: string[]): Promise<number> {
       const loss = Number(percent.replace(/%$/, ""));
       if (!Number.isFinite(loss)) throw new CliError(`the percentage must be a number, like 10; got "${percent}"`);
       const f = await call<FaultView>("POST", "/faults", { service, loss, ...(direction ? { direction } : {}) });
-      console.log(`${f.id}: loss ${f.loss}% ${f.direction} on ${f.service} (helper ${f.helper}); remove it with: ./l7lab fault heal ${f.id}`);
+      console.log(`${f.id}: ${faultText(f)} on ${f.service} (helper ${f.helper}); remove it with: ./l7lab fault heal ${f.id}`);
+      return 0;
+    }
+    case "rate": {
+      const [service, rate, extra] = rest;
+      if (!service || !rate || extra !== undefined) throw new CliError(usage);
+      let rateKbit: number;
+      try {
+        rateKbit = parseRateKbit(rate);
+      } catch (error) {
+        throw new CliError((error as Error).message);
+      }
+      const f = await call<FaultView>("POST", "/faults", { service, rateKbit });
+      console.log(`${f.id}: ${faultText(f)} on what ${f.service} sends (helper ${f.helper}); remove it with: ./l7lab fault heal ${f.id}`);
       return 0;
     }
     case "list": {
       const list = await call<FaultView[]>("GET", "/faults");
       if (list.length === 0) console.log("no faults applied by hand");
-      else console.log(table(["id", "service", "loss", "direction", "helper"], list.map((f) => [f.id, f.service, `${f.loss}%`, f.direction, f.helper])));
+      else console.log(table(["id", "service", "fault", "helper"], list.map(faultRow)));
       return 0;
     }
     case "heal": {
       if (!rest[0]) throw new CliError(usage);
-      const h = await call<{ service: string; heldMs: number; counters: { ingressSeen: number; ingressDropped: number; egressSeen: number; egressDropped: number; measuredPercent: number } | null }>(
-        "DELETE",
-        `/faults/${encodeURIComponent(rest[0])}`,
-      );
-      const c = h.counters;
-      console.log(`removed after ${(h.heldMs / 1000).toFixed(1)} s from ${h.service}` + (c ? `: dropped ${c.ingressDropped} of ${c.ingressSeen} packets in, ${c.egressDropped} of ${c.egressSeen} out (${c.measuredPercent}%)` : ""));
+      const h = await call<HealedView>("DELETE", `/faults/${encodeURIComponent(rest[0])}`);
+      console.log(healedLine(h));
       return 0;
     }
     default:
@@ -142,7 +145,7 @@ async function main(argv: string[]): Promise<number> {
       return fault(args);
     case undefined:
     case "help":
-      console.log((await import("node:fs")).readFileSync(new URL(import.meta.url), "utf8").split("\n").slice(1, 12).map((l) => l.replace(/^ \*\/?\s?/, "")).join("\n"));
+      console.log(helpText((await import("node:fs")).readFileSync(new URL(import.meta.url), "utf8")));
       return 0;
     default:
       throw new CliError(`unknown command "${command}". Valid commands are ${COMMANDS.join(", ")}.`);

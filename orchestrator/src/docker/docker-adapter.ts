@@ -34,7 +34,7 @@ export interface NetFaultHandle {
   /** The helper container's name and id. */
   helper: string;
   helperId: string;
-  /** The arguments given to net-fault.sh, for example ["loss", "10", "both"]. */
+  /** The arguments given to net-fault.sh, for example ["loss", "10", "both"] or ["rate", "1500"]. */
   args: string[];
 }
 

@@ -1,6 +1,7 @@
 /**
  * Pure helpers for network faults: the arguments given to services/router/net-fault.sh in the
- * helper container, and the parsing of its counters. No Docker here.
+ * helper container, and the parsing of its counters. No Docker here. A fault is one of two kinds:
+ * random loss ({ loss, direction }) or rate shaping, an access link ({ rateKbit }).
  */
 
 export const LOSS_DIRECTIONS = ["both", "ingress", "egress"] as const;
@@ -23,6 +24,77 @@ export function lossProblems(spec: { percent: unknown; direction?: unknown }): s
     problems.push(`direction must be one of ${LOSS_DIRECTIONS.join(", ")}; got ${JSON.stringify(spec.direction)}`);
   }
   return problems;
+}
+
+/** The smallest and largest rate, in kbit/s (1000 bit/s): 8 kbit/s to 10 Gbit/s. */
+export const RATE_KBIT_MIN = 8;
+export const RATE_KBIT_MAX = 10_000_000;
+
+export interface RateSpec {
+  /** The most the service may send, in kbit/s (1000 bit/s): an integer from 8 to 10000000. */
+  rateKbit: number;
+}
+
+/** Problems with a rate spec, one message each; none when it is valid. */
+export function rateProblems(spec: { rateKbit: unknown }): string[] {
+  const r = spec.rateKbit;
+  if (typeof r === "number" && Number.isInteger(r) && r >= RATE_KBIT_MIN && r <= RATE_KBIT_MAX) return [];
+  return [`rateKbit must be a whole number of kbit/s from ${RATE_KBIT_MIN} to ${RATE_KBIT_MAX} (10 Gbit/s); got ${JSON.stringify(r)}`];
+}
+
+/** The net-fault.sh arguments for rate shaping: ["rate", "<kbit>"]. */
+export function rateArgs(spec: RateSpec): string[] {
+  const problems = rateProblems(spec);
+  if (problems.length > 0) throw new RangeError(problems.join("; "));
+  return ["rate", String(spec.rateKbit)];
+}
+
+/** A network fault as scenarios, the ledger and the API hold it: random loss or a rate limit. */
+export type NetFaultSpec = { loss: number; direction: LossDirection } | RateSpec;
+export type NetFaultKind = "loss" | "rate";
+
+export const isRateFault = (spec: NetFaultSpec): spec is RateSpec => "rateKbit" in spec;
+
+/** The fields a fault is given as (a scenario's fault step, an API request), not yet checked. */
+export interface NetFaultFields {
+  loss?: unknown;
+  rateKbit?: unknown;
+  direction?: unknown;
+}
+
+/** Problems with which fields a fault has: exactly one of loss and rateKbit, direction only with loss. */
+export function netFaultChoiceProblems(given: NetFaultFields): string[] {
+  const hasLoss = given.loss !== undefined;
+  const hasRate = given.rateKbit !== undefined;
+  if (hasLoss && hasRate) return ["fault needs either loss (percent) or rateKbit (kbit/s), not both (one network fault per service at a time)"];
+  if (!hasLoss && !hasRate) return ["fault needs either loss (percent of packets dropped at random) or rateKbit (kbit/s, a rate limit); it has neither"];
+  if (hasRate && given.direction !== undefined) return ["direction applies only to loss, not to rateKbit; remove it (a rate limit shapes what the service sends on each of its interfaces)"];
+  return [];
+}
+
+/** Problems with a fault as given: its choice of fields, then their values. None when it is valid. */
+export function netFaultProblems(given: NetFaultFields): string[] {
+  const choice = netFaultChoiceProblems(given);
+  if (choice.length > 0) return choice;
+  return given.rateKbit !== undefined ? rateProblems({ rateKbit: given.rateKbit }) : lossProblems({ percent: given.loss, direction: given.direction });
+}
+
+/** The spec of a fault whose fields netFaultProblems accepted; direction defaults to both. */
+export function netFaultSpec(given: NetFaultFields): NetFaultSpec {
+  const problems = netFaultProblems(given);
+  if (problems.length > 0) throw new RangeError(problems.join("; "));
+  if (given.rateKbit !== undefined) return { rateKbit: given.rateKbit as number };
+  return { loss: given.loss as number, direction: (given.direction ?? "both") as LossDirection };
+}
+
+/** The net-fault.sh arguments for either kind of fault. */
+export function netFaultArgs(spec: NetFaultSpec): string[] {
+  return isRateFault(spec) ? rateArgs(spec) : lossArgs({ percent: spec.loss, direction: spec.direction });
+}
+
+/** "loss 10% both" or "rate 1500 kbit/s", for messages and transcripts. */
+export function describeNetFault(spec: NetFaultSpec): string {
+  return isRateFault(spec) ? `rate ${spec.rateKbit} kbit/s` : `loss ${spec.loss}% ${spec.direction}`;
 }
 
 /** The net-fault.sh arguments for random loss: ["loss", "<percent>", "<direction>"]. */
@@ -64,4 +136,24 @@ export function lossCounters(stats: Record<string, number>): LossCounters {
   const seen = c.ingressSeen + c.egressSeen;
   const dropped = c.ingressDropped + c.egressDropped;
   return { ...c, measuredPercent: seen === 0 ? 0 : Math.round((dropped / seen) * 10000) / 100 };
+}
+
+/** What a rate fault's counters say, summed over the shaped interfaces (tc -s qdisc show). */
+export interface RateCounters {
+  /** Bytes and packets the shaper let through. */
+  sentBytes: number;
+  sentPackets: number;
+  /** Packets dropped because the queue was full (they waited longer than its latency allows). */
+  dropped: number;
+  /** Times the shaper had a packet to send but no tokens for it: how often the rate held traffic back. */
+  overlimits: number;
+}
+
+export function rateCounters(stats: Record<string, number>): RateCounters {
+  return {
+    sentBytes: stats["rate_sent_bytes"] ?? 0,
+    sentPackets: stats["rate_sent_packets"] ?? 0,
+    dropped: stats["rate_dropped"] ?? 0,
+    overlimits: stats["rate_overlimits"] ?? 0,
+  };
 }

@@ -1,5 +1,5 @@
 import type { NetFaultHandle, ServiceAction, ServiceState } from "../docker/docker-adapter.ts";
-import type { LossDirection } from "../docker/net-fault-args.ts";
+import type { NetFaultSpec } from "../docker/net-fault-args.ts";
 
 /** Actions that leave a service broken until they are undone. */
 export const FAULT_ACTIONS: readonly ServiceAction[] = ["stop", "kill", "pause"];
@@ -12,8 +12,8 @@ export function isFault(action: ServiceAction): boolean {
 export interface NetFaultEntry {
   stepId: string;
   service: string;
-  loss: number;
-  direction: LossDirection;
+  /** Random loss ({ loss, direction }) or a rate limit ({ rateKbit }). */
+  fault: NetFaultSpec;
   appliedAt: number;
   handle: NetFaultHandle;
 }

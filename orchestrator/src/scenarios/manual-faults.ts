@@ -1,26 +1,21 @@
 import type { Clock } from "../common/clock.ts";
 import { InvalidInputError, L7labError, UnknownNameError } from "../common/errors.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { LOSS_DIRECTIONS, lossProblems, type LossDirection } from "../docker/net-fault-args.ts";
+import { describeNetFault, LOSS_DIRECTIONS, netFaultProblems, netFaultSpec, type LossDirection, type NetFaultFields } from "../docker/net-fault-args.ts";
 import type { Topology } from "../docker/topology.ts";
 import type { NetFaultEntry } from "./faults.ts";
-import { removeNetFault, startLoss, type HealedFault } from "./net-faults.ts";
+import { faultFields, removeNetFault, startNetFault, type HealedFault } from "./net-faults.ts";
 
-/** A network fault applied by hand (API or CLI), as the API shows it. */
-export interface ManualFault {
-  id: string;
-  service: string;
-  loss: number;
-  direction: LossDirection;
-  helper: string;
-  appliedAt: string;
-}
+/**
+ * A network fault applied by hand (API or CLI), as the API shows it: random loss
+ * ({ loss, direction }) or a rate limit ({ rateKbit }).
+ */
+export type ManualFault = { id: string; service: string; helper: string; appliedAt: string } & ({ loss: number; direction: LossDirection } | { rateKbit: number });
 
 const view = (e: NetFaultEntry): ManualFault => ({
   id: e.stepId,
   service: e.service,
-  loss: e.loss,
-  direction: e.direction,
+  ...faultFields(e.fault),
   helper: e.handle.helper,
   appliedAt: new Date(e.appliedAt).toISOString(),
 });
@@ -49,25 +44,27 @@ export class ManualFaults {
     return [...this.#faults.values()].map(view);
   }
 
-  /** Checks everything first: a bad request changes nothing. */
-  async apply(body: { service: string; loss: unknown; direction?: unknown }): Promise<ManualFault> {
+  /**
+   * Applies { service, loss, direction? } or { service, rateKbit }. Checks everything first: a bad
+   * request changes nothing. One fault per service, whatever its kind.
+   */
+  async apply(body: { service: string } & NetFaultFields): Promise<ManualFault> {
     this.#topology.service(body.service);
     const reason = this.#topology.protectedReason(body.service);
     if (reason) throw new L7labError("PROTECTED_SERVICE", 409, reason, { service: body.service });
-    const problems = lossProblems({ percent: body.loss, direction: body.direction });
+    const problems = netFaultProblems(body);
     if (problems.length > 0) throw new InvalidInputError("the fault", problems);
     if (this.#starting.has(body.service)) {
       throw new L7labError("FAULT_EXISTS", 409, `a network fault is being applied to service "${body.service}" right now; wait for it, then remove it first`, { service: body.service });
     }
     const held = [...this.#faults.values()].find((f) => f.service === body.service);
     if (held) {
-      throw new L7labError("FAULT_EXISTS", 409, `service "${body.service}" already has network fault ${held.stepId} (loss ${held.loss}% ${held.direction}); remove it first with DELETE /api/faults/${held.stepId}`, { service: body.service, fault: held.stepId });
+      throw new L7labError("FAULT_EXISTS", 409, `service "${body.service}" already has network fault ${held.stepId} (${describeNetFault(held.fault)}); remove it first with DELETE /api/faults/${held.stepId}`, { service: body.service, fault: held.stepId });
     }
     const id = `f${++this.#next}`;
-    const direction = (body.direction ?? "both") as LossDirection;
     this.#starting.add(body.service);
     try {
-      const entry = await startLoss(id, { service: body.service, loss: body.loss as number, direction }, this.#docker, this.#clock);
+      const entry = await startNetFault(id, body.service, netFaultSpec(body), this.#docker, this.#clock);
       this.#faults.set(id, entry);
       return view(entry);
     } finally {

@@ -131,4 +131,98 @@ describe("fault and heal steps", () => {
     expect(text).toMatch(/step "l2": field "fault.direction" must be one of "both", "ingress", "egress"; got "sideways"/);
     expect(text).toMatch(/step "l2": service "nowhere" is not known\. Valid services are/);
   });
+
+  it("applies a rate limit through a helper, heals it with the shaper's counters, and keeps loss results as they were", async () => {
+    const { engine, docker, scenario } = setup();
+    const run = await engine.waitFor(
+      engine.start(
+        scenario([
+          { id: "slow", title: "an access link", fault: { service: "dns-resolver", rateKbit: 1500 } },
+          { id: "ask", probe: "dns" },
+          { id: "healed", heal: "slow", expect: [{ path: "counters.dropped", atMost: 5 }, { path: "rateKbit", equals: 1500 }] },
+          { id: "lossy", fault: { service: "dns-resolver", loss: 10 } },
+          { id: "healed-loss", heal: "lossy" },
+        ]),
+      ).id,
+    );
+    expect(run.status).toBe("passed");
+    expect(run.steps[0]!.result).toEqual({ service: "dns-resolver", rateKbit: 1500, helper: "fault-dns-resolver-1" });
+    expect(run.steps[0]!.transcript[0]!.text).toBe("applied rate 1500 kbit/s on dns-resolver (helper fault-dns-resolver-1)");
+    expect(run.steps[2]!.result).toEqual({
+      fault: "slow",
+      service: "dns-resolver",
+      rateKbit: 1500,
+      heldMs: expect.any(Number) as unknown as number,
+      counters: { sentBytes: 150_000, sentPackets: 100, dropped: 3, overlimits: 40 },
+    });
+    expect(run.steps[2]!.transcript[0]!.text).toMatch(/^removed rate 1500 kbit\/s on dns-resolver after \d+ ms: sent 150000 bytes in 100 packets, dropped 3, held back 40 times$/);
+    expect(Object.keys(run.steps[4]!.result as object).sort()).toEqual(["counters", "direction", "fault", "heldMs", "loss", "service"]);
+    expect(docker.calls.filter((c) => /fault/.test(c))).toEqual([
+      "netfault dns-resolver rate 1500",
+      "unfault dns-resolver rate 1500",
+      "netfault dns-resolver loss 10 both",
+      "unfault dns-resolver loss 10 both",
+    ]);
+    expect(run.cleanup).toEqual([]);
+  });
+
+  it("removes a rate limit that no heal step removed, and says so in the cleanup", async () => {
+    const { engine, docker, scenario } = setup();
+    const run = await engine.waitFor(engine.start(scenario([{ id: "slow", fault: { service: "dns-resolver", rateKbit: 64 } }, { id: "ask", probe: "bad", expect: [{ path: "ok", equals: 1 }] }])).id);
+    expect(run.status).toBe("failed");
+    expect(docker.netFaults.size).toBe(0);
+    expect(run.cleanup).toEqual([
+      {
+        service: "dns-resolver",
+        action: "remove rate 64 kbit/s",
+        ok: true,
+        message: expect.stringMatching(/^removed rate 64 kbit\/s on dns-resolver after \d+ ms: sent 150000 bytes/) as unknown as string,
+      },
+    ]);
+  });
+
+  it("reports a heal whose counters cannot be read with null counters, for a rate limit too", async () => {
+    const { engine, docker, scenario } = setup();
+    const original = docker.netFaultStats.bind(docker);
+    docker.netFaultStats = () => Promise.reject(new Error("helper gone"));
+    const run = await engine.waitFor(engine.start(scenario([{ id: "slow", fault: { service: "dns-resolver", rateKbit: 1500 } }, { id: "h", heal: "slow" }])).id);
+    docker.netFaultStats = original;
+    expect(run.steps[1]!.result).toMatchObject({ rateKbit: 1500, counters: null });
+    expect(run.steps[1]!.transcript[0]!.text).toMatch(/^removed rate 1500 kbit\/s on dns-resolver after \d+ ms \(its counters could not be read\)$/);
+  });
+
+  it("refuses at load time a fault with both loss and rateKbit, neither, a direction with rateKbit, or a bad rate, naming the choices", () => {
+    const { check } = setup();
+    const result = check([
+      { id: "both", fault: { service: "dns-resolver", loss: 10, rateKbit: 1500 } },
+      { id: "neither", fault: { service: "dns-hamburger-1" } },
+      { id: "dir", fault: { service: "dns-hamburger-2", rateKbit: 1500, direction: "egress" } },
+      { id: "low", fault: { service: "dns-hamburger-1", rateKbit: 7 } },
+      { id: "frac", fault: { service: "dns-hamburger-2", rateKbit: 1500.5 } },
+      { id: "typo", fault: { service: "dns-resolver", rate: 1500 } },
+    ]);
+    expect(result.ok ? [] : result.problems).toEqual([
+      'step "both": fault needs either loss (percent) or rateKbit (kbit/s), not both (one network fault per service at a time)',
+      'step "neither": fault needs either loss (percent of packets dropped at random) or rateKbit (kbit/s, a rate limit); it has neither',
+      'step "dir": direction applies only to loss, not to rateKbit; remove it (a rate limit shapes what the service sends on each of its interfaces)',
+      'step "low": field "fault.rateKbit" must be >= 8; got 7',
+      'step "frac": field "fault.rateKbit" must be integer; got 1500.5',
+      'step "typo": field "fault" has unknown field "rate". Valid fields are "direction", "loss", "rateKbit" and "service"',
+      'step "typo": fault needs either loss (percent of packets dropped at random) or rateKbit (kbit/s, a rate limit); it has neither',
+    ]);
+  });
+
+  it("refuses at load time a rate limit and a loss on the same service at once, like two losses", () => {
+    const { check } = setup();
+    const bad = check([
+      { id: "slow", fault: { service: "dns-resolver", rateKbit: 1500 } },
+      { id: "lossy", fault: { service: "dns-resolver", loss: 5 } },
+    ]);
+    expect(bad.ok ? [] : bad.problems).toEqual(['step "lossy": service "dns-resolver" already has the fault of step "slow"; heal it first (one network fault per service at a time)']);
+    const good = check([
+      { id: "slow", fault: { service: "dns-resolver", rateKbit: 1500 } },
+      { id: "lossy", fault: { service: "dns-hamburger-1", loss: 5 } },
+    ]);
+    expect(good.ok ? [] : good.problems).toEqual([]);
+  });
 });

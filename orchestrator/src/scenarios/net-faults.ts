@@ -1,31 +1,49 @@
 import type { Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { lossArgs, lossCounters, type LossCounters, type LossDirection } from "../docker/net-fault-args.ts";
+import { describeNetFault, isRateFault, lossCounters, netFaultArgs, rateCounters, type LossCounters, type LossDirection, type NetFaultSpec, type RateCounters } from "../docker/net-fault-args.ts";
 import type { FaultLedger, NetFaultEntry } from "./faults.ts";
 import type { FaultStep } from "./schema.ts";
 
-/** What a removed network fault did, as a heal step's result. */
-export interface HealedFault {
+/**
+ * What a removed network fault did, as a heal step's result: for loss the packets seen and dropped
+ * each way, for a rate limit what the shaper sent and dropped. `counters` is null when they could
+ * not be read (the helper was gone); the fault is removed anyway.
+ */
+export type HealedFault = HealedLoss | HealedRate;
+
+interface HealedBase {
+  /** The fault step's id, or the API fault's id. */
   fault: string;
   service: string;
-  loss: number;
-  direction: string;
   heldMs: number;
-  /** null when the counters could not be read (the helper was gone); the fault is removed anyway. */
+}
+export interface HealedLoss extends HealedBase {
+  loss: number;
+  direction: LossDirection;
   counters: LossCounters | null;
+}
+export interface HealedRate extends HealedBase {
+  rateKbit: number;
+  counters: RateCounters | null;
 }
 
 /** Applies a fault step's network fault and records it in the ledger before anything else can fail. */
 export async function applyNetFault(step: FaultStep, docker: DockerAdapter, clock: Clock, ledger: FaultLedger): Promise<NetFaultEntry> {
-  const entry = await startLoss(step.id, step.fault, docker, clock);
+  const { service, ...fault } = step.fault;
+  const entry = await startNetFault(step.id, service, fault, docker, clock);
   ledger.addNetFault(entry);
   return entry;
 }
 
-/** Starts random loss on a service; `id` names the fault (a step id, or an API fault's id). */
-export async function startLoss(id: string, spec: { service: string; loss: number; direction: LossDirection }, docker: DockerAdapter, clock: Clock): Promise<NetFaultEntry> {
-  const handle = await docker.applyNetFault(spec.service, lossArgs({ percent: spec.loss, direction: spec.direction }));
-  return { stepId: id, service: spec.service, loss: spec.loss, direction: spec.direction, appliedAt: clock.now(), handle };
+/** Starts a network fault on a service; `id` names the fault (a step id, or an API fault's id). */
+export async function startNetFault(id: string, service: string, fault: NetFaultSpec, docker: DockerAdapter, clock: Clock): Promise<NetFaultEntry> {
+  const handle = await docker.applyNetFault(service, netFaultArgs(fault));
+  return { stepId: id, service, fault, appliedAt: clock.now(), handle };
+}
+
+/** A fault step's result, and the fields the API shows: { loss, direction } or { rateKbit }. */
+export function faultFields(fault: NetFaultSpec): { loss: number; direction: LossDirection } | { rateKbit: number } {
+  return isRateFault(fault) ? { rateKbit: fault.rateKbit } : { loss: fault.loss, direction: fault.direction };
 }
 
 /**
@@ -33,20 +51,29 @@ export async function startLoss(id: string, spec: { service: string; loss: numbe
  * cannot be read; only a failed removal throws.
  */
 export async function removeNetFault(entry: NetFaultEntry, docker: DockerAdapter, clock: Clock): Promise<HealedFault> {
-  let counters: LossCounters | null;
+  let stats: Record<string, number> | null;
   try {
-    counters = lossCounters(await docker.netFaultStats(entry.handle));
+    stats = await docker.netFaultStats(entry.handle);
   } catch {
-    counters = null;
+    stats = null;
   }
   await docker.removeNetFault(entry.handle);
-  return { fault: entry.stepId, service: entry.service, loss: entry.loss, direction: entry.direction, heldMs: clock.now() - entry.appliedAt, counters };
+  const base = { fault: entry.stepId, service: entry.service };
+  const heldMs = clock.now() - entry.appliedAt;
+  const f = entry.fault;
+  if (isRateFault(f)) return { ...base, rateKbit: f.rateKbit, heldMs, counters: stats && rateCounters(stats) };
+  return { ...base, loss: f.loss, direction: f.direction, heldMs, counters: stats && lossCounters(stats) };
 }
 
 /** One line about a removed fault, for transcripts and cleanup records. */
 export function describeHealed(h: HealedFault): string {
-  const what = `loss ${h.loss}% ${h.direction} on ${h.service}`;
-  if (!h.counters) return `removed ${what} after ${h.heldMs} ms (its counters could not be read)`;
+  const spec: NetFaultSpec = "rateKbit" in h ? { rateKbit: h.rateKbit } : { loss: h.loss, direction: h.direction };
+  const what = `removed ${describeNetFault(spec)} on ${h.service} after ${h.heldMs} ms`;
+  if (h.counters === null) return `${what} (its counters could not be read)`;
+  if ("rateKbit" in h) {
+    const c = h.counters;
+    return `${what}: sent ${c.sentBytes} bytes in ${c.sentPackets} packets, dropped ${c.dropped}, held back ${c.overlimits} times`;
+  }
   const c = h.counters;
-  return `removed ${what} after ${h.heldMs} ms: dropped ${c.ingressDropped} of ${c.ingressSeen} packets in, ${c.egressDropped} of ${c.egressSeen} out (${c.measuredPercent}%)`;
+  return `${what}: dropped ${c.ingressDropped} of ${c.ingressSeen} packets in, ${c.egressDropped} of ${c.egressSeen} out (${c.measuredPercent}%)`;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
+import { describeNetFault } from "../docker/net-fault-args.ts";
 import { errorInfo } from "./errors.ts";
 import { planRestore, type FaultLedger } from "./faults.ts";
 import { waitHealthy } from "./health.ts";
@@ -21,7 +22,7 @@ export interface RestoreOptions {
 export async function restoreFaults(ledger: FaultLedger, options: RestoreOptions): Promise<CleanupRecord[]> {
   const records: CleanupRecord[] = [];
   for (const entry of ledger.netFaults()) {
-    const action = `remove loss ${entry.loss}% ${entry.direction}`;
+    const action = `remove ${describeNetFault(entry.fault)}`;
     try {
       const healed = await removeNetFault(entry, options.docker, options.clock);
       ledger.takeNetFault(entry.stepId);

@@ -29,7 +29,7 @@ export interface StepRecord {
 /** One fault undone at the end of a run. */
 export interface CleanupRecord {
   service: string;
-  /** "start", "unpause", "remove loss 10% both", or "none" when the service needed nothing. */
+  /** "start", "unpause", "remove loss 10% both", "remove rate 1500 kbit/s", or "none" when the service needed nothing. */
   action: string;
   ok: boolean;
   message: string;

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from "typebox";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
-import { LOSS_DIRECTIONS, type LossDirection } from "../docker/net-fault-args.ts";
+import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN, type NetFaultSpec } from "../docker/net-fault-args.ts";
 
 /**
  * The scenario file format, as typebox schemas (plain JSON Schema). `ScenarioSchema` is the whole
@@ -169,23 +169,34 @@ export const FaultStepSchema = Type.Object(
     fault: Type.Object(
       {
         service: Type.String({ minLength: 1, description: "The service whose network traffic suffers the fault." }),
-        loss: Type.Number({
-          exclusiveMinimum: 0,
-          maximum: 100,
-          description: "Random packet loss in percent: each packet is dropped with this probability (iptables statistic match).",
-        }),
+        loss: Type.Optional(
+          Type.Number({
+            exclusiveMinimum: 0,
+            maximum: 100,
+            description: "Random packet loss in percent: each packet is dropped with this probability (iptables statistic match). Give either loss or rateKbit.",
+          }),
+        ),
         direction: Type.Optional(
           Type.Union(LOSS_DIRECTIONS.map((d) => Type.Literal(d)), {
-            description: "Which packets: both (default), ingress (arriving at the service) or egress (sent by it). Loopback is never touched.",
+            description: "Only with loss: which packets, both (default), ingress (arriving at the service) or egress (sent by it). Loopback is never touched.",
+          }),
+        ),
+        rateKbit: Type.Optional(
+          Type.Integer({
+            minimum: RATE_KBIT_MIN,
+            maximum: RATE_KBIT_MAX,
+            description:
+              "A rate limit in kbit/s (1000 bit/s), like an access link: a token bucket (tc tbf, 100 ms of queue) on the egress of each of the service's interfaces, so it slows what the service sends; on the campus router it shapes both directions of the access link. Give either loss or rateKbit.",
           }),
         ),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, description: "Exactly one of loss (with an optional direction) or rateKbit." },
     ),
   },
   {
     additionalProperties: false,
-    description: "Applies a network fault to a service, from a helper container in its network namespace. A heal step removes it; the end of the run always does.",
+    description:
+      "Applies a network fault to a service, from a helper container in its network namespace: random loss ({ service, loss, direction }) or a rate limit ({ service, rateKbit }). One fault per service at a time. A heal step removes it; the end of the run always does.",
   },
 );
 
@@ -196,7 +207,8 @@ export const HealStepSchema = Type.Object(
     heal: Type.String({ pattern: STEP_ID_PATTERN, description: "The id of an earlier fault step whose fault to remove." }),
     expect: Type.Optional(
       Type.Array(AssertionSchema, {
-        description: "Assertions on { fault, service, loss, direction, heldMs, counters: { ingressSeen, ingressDropped, egressSeen, egressDropped, measuredPercent } }.",
+        description:
+          "Assertions on { fault, service, heldMs, counters } with, for loss, loss, direction and counters { ingressSeen, ingressDropped, egressSeen, egressDropped, measuredPercent }; for a rate limit, rateKbit and counters { sentBytes, sentPackets, dropped, overlimits } (dropped: packets the full queue refused; overlimits: times the rate held a packet back). counters is null when they could not be read.",
       }),
     ),
   },
@@ -231,7 +243,7 @@ export type ExecStep = Omit<RawExecStep, "expect"> & { kind: "exec"; expect: Ass
 export type WaitStep = Static<typeof WaitStepSchema> & { kind: "wait"; waitMs: number };
 export type AssertStep = Omit<RawAssertStep, "assert"> & { kind: "assert"; assert: Assertion[] };
 export type ReconcileStep = Omit<RawReconcileStep, "expect"> & { kind: "reconcile"; expect: Assertion[] };
-export type FaultStep = Omit<Static<typeof FaultStepSchema>, "fault"> & { kind: "fault"; fault: { service: string; loss: number; direction: LossDirection } };
+export type FaultStep = Omit<Static<typeof FaultStepSchema>, "fault"> & { kind: "fault"; fault: { service: string } & NetFaultSpec };
 export type HealStep = Omit<Static<typeof HealStepSchema>, "expect"> & { kind: "heal"; expect: Assertion[] };
 export type Step = ProbeStep | ServiceStep | ExecStep | WaitStep | AssertStep | ReconcileStep | FaultStep | HealStep;
 

@@ -1,6 +1,7 @@
 import type { Clock } from "../common/clock.ts";
 import { InvalidInputError } from "../common/errors.ts";
 import type { DockerAdapter, ServiceState } from "../docker/docker-adapter.ts";
+import { describeNetFault } from "../docker/net-fault-args.ts";
 import type { Topology } from "../docker/topology.ts";
 import type { ProbeContext } from "../probes/probe.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
@@ -14,7 +15,7 @@ import type { ErrorInfo } from "./run-types.ts";
 import { formatValue } from "./format.ts";
 import { lookupPath } from "./path.ts";
 import { reconcile } from "./reconcile.ts";
-import { applyNetFault, describeHealed, removeNetFault } from "./net-faults.ts";
+import { applyNetFault, describeHealed, faultFields, removeNetFault } from "./net-faults.ts";
 import type { Assertion, AssertStep, ExecStep, FaultStep, HealStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
 import { probeParams } from "./probe-params.ts";
 import { interpolate } from "./templates.ts";
@@ -156,8 +157,9 @@ async function runFault(step: FaultStep, env: StepEnv): Promise<StepOutcome> {
   // Not raced against the signal: a half-applied fault would race the cleanup. The ledger has it
   // as soon as it is applied, so the end of the run removes it whatever happens next.
   const entry = await applyNetFault(step, env.docker, env.clock, env.ledger);
-  transcript.note(entry.service, `applied loss ${entry.loss}% ${entry.direction} on ${entry.service} (helper ${entry.handle.helper})`);
-  const result = { service: entry.service, loss: entry.loss, direction: entry.direction, helper: entry.handle.helper };
+  transcript.note(entry.service, `applied ${describeNetFault(entry.fault)} on ${entry.service} (helper ${entry.handle.helper})`);
+  // { service, loss, direction, helper } or { service, rateKbit, helper }
+  const result = { service: entry.service, ...faultFields(entry.fault), helper: entry.handle.helper };
   return { status: "passed", result, assertions: [], transcript: transcript.lines };
 }
 

@@ -3,7 +3,7 @@ import { Value } from "typebox/value";
 import type { TSchema } from "typebox";
 import { listChoices, UnknownNameError } from "../common/errors.ts";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
-import type { LossDirection } from "../docker/net-fault-args.ts";
+import { netFaultChoiceProblems, netFaultSpec } from "../docker/net-fault-args.ts";
 import type { Topology } from "../docker/topology.ts";
 import type { Probe } from "../probes/probe.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
@@ -178,7 +178,11 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
       checkService(raw["exec"], ctx.topology, problems);
       break;
     case "fault":
-      if (isObject(raw["fault"])) checkService(raw["fault"]["service"], ctx.topology, problems);
+      if (isObject(raw["fault"])) {
+        checkService(raw["fault"]["service"], ctx.topology, problems);
+        // The schema checks each value; which of them go together is checked here.
+        problems.push(...netFaultChoiceProblems(raw["fault"]));
+      }
       break;
     case "heal": {
       const target = raw["heal"];
@@ -240,8 +244,8 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
       return { problems, step: { ...base, kind, reconcile: { sent: r.sent, received: r.received }, expect } };
     }
     case "fault": {
-      const f = raw["fault"] as { service: string; loss: number; direction?: LossDirection };
-      return { problems, step: { ...base, kind, fault: { service: f.service, loss: f.loss, direction: f.direction ?? "both" } } };
+      const f = raw["fault"] as Json;
+      return { problems, step: { ...base, kind, fault: { service: String(f["service"]), ...netFaultSpec(f) } } };
     }
     case "heal":
       return { problems, step: { ...base, kind, heal: String(raw["heal"]), expect } };

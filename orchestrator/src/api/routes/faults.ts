@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { LOSS_DIRECTIONS } from "../../docker/net-fault-args.ts";
+import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN } from "../../docker/net-fault-args.ts";
 import { ErrorReply } from "../schemas.ts";
 import { refuseDuringRun } from "./guards.ts";
 import type { AppDeps } from "../app.ts";
@@ -8,22 +8,31 @@ import type { AppDeps } from "../app.ts";
 const ManualFaultSchema = Type.Object({
   id: Type.String(),
   service: Type.String(),
-  loss: Type.Number({ description: "percent of packets dropped at random" }),
-  direction: Type.String({ description: LOSS_DIRECTIONS.join(", ") }),
+  loss: Type.Optional(Type.Number({ description: "loss faults: percent of packets dropped at random" })),
+  direction: Type.Optional(Type.String({ description: `loss faults: ${LOSS_DIRECTIONS.join(", ")}` })),
+  rateKbit: Type.Optional(Type.Integer({ description: "rate faults: the most the service sends, in kbit/s, on each of its interfaces" })),
   helper: Type.String({ description: "the helper container holding the fault in the service's network namespace" }),
   appliedAt: Type.String(),
 });
 
 const Counters = Type.Union([
-  Type.Object({ ingressSeen: Type.Integer(), ingressDropped: Type.Integer(), egressSeen: Type.Integer(), egressDropped: Type.Integer(), measuredPercent: Type.Number() }),
+  Type.Object(
+    { ingressSeen: Type.Integer(), ingressDropped: Type.Integer(), egressSeen: Type.Integer(), egressDropped: Type.Integer(), measuredPercent: Type.Number() },
+    { description: "loss faults: packets seen and dropped each way" },
+  ),
+  Type.Object(
+    { sentBytes: Type.Integer(), sentPackets: Type.Integer(), dropped: Type.Integer(), overlimits: Type.Integer() },
+    { description: "rate faults: what the shaper sent, dropped (queue full), and how often it held a packet back (overlimits)" },
+  ),
   Type.Null(),
 ]);
 
 const HealedSchema = Type.Object({
   fault: Type.String(),
   service: Type.String(),
-  loss: Type.Number(),
-  direction: Type.String(),
+  loss: Type.Optional(Type.Number()),
+  direction: Type.Optional(Type.String()),
+  rateKbit: Type.Optional(Type.Integer()),
   heldMs: Type.Number(),
   counters: Counters,
 });
@@ -40,13 +49,15 @@ export const faultRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     "/faults",
     {
       schema: {
-        summary: "Apply random packet loss to a service's traffic",
-        description: "iptables' statistic match, from a helper container in the service's network namespace. One fault per service at a time.",
+        summary: "Apply random packet loss or a rate limit to a service's traffic",
+        description:
+          "From a helper container in the service's network namespace. Either { service, loss, direction }: random loss (iptables' statistic match); or { service, rateKbit }: a rate limit like an access link (a tc tbf on the egress of each of its interfaces, 100 ms of queue; on the campus router both directions of the access link). One fault per service at a time.",
         body: Type.Object(
           {
             service: Type.String({ minLength: 1 }),
-            loss: Type.Number({ description: "percent, more than 0 and at most 100" }),
-            direction: Type.Optional(Type.String({ description: `${LOSS_DIRECTIONS.join(", ")} (default both)` })),
+            loss: Type.Optional(Type.Number({ description: "percent, more than 0 and at most 100; give either loss or rateKbit" })),
+            direction: Type.Optional(Type.String({ description: `with loss only: ${LOSS_DIRECTIONS.join(", ")} (default both)` })),
+            rateKbit: Type.Optional(Type.Number({ description: `kbit/s, a whole number from ${RATE_KBIT_MIN} to ${RATE_KBIT_MAX}; give either loss or rateKbit` })),
           },
           { additionalProperties: false },
         ),
@@ -65,7 +76,7 @@ export const faultRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     "/faults/:id",
     {
       schema: {
-        summary: "Remove a network fault, and report what it dropped",
+        summary: "Remove a network fault, and report its counters (what it dropped; for a rate limit, what it sent)",
         params: Type.Object({ id: Type.String() }),
         response: { 200: HealedSchema, 404: ErrorReply, 502: ErrorReply },
       },

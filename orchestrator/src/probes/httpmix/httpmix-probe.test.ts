@@ -5,7 +5,9 @@ import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
 import { type FakeHttpServer, startFakeHttpServer } from "../http/fake-http-server.ts";
-import { httpmixProbe, type HttpmixParams } from "./httpmix-probe.ts";
+import { httpmixProbe, type HttpmixParams, requestSequence } from "./httpmix-probe.ts";
+
+const requestSequenceFor = (objects: number, requests: number) => requestSequence(objects, requests, 1);
 
 const service = (name: string, ipv4: string, hostnames: string[] = []): ServiceSpec => ({
   name, role: "web", hostnames, description: "", networks: [{ network: "lab", ipv4 }],
@@ -98,6 +100,16 @@ describe("httpmix probe", () => {
     expect(problems.join("\n")).toMatch(/no "\{n\}"/);
     expect(problems.join("\n")).toMatch(/requests \(4\) must be at least objects \(5\)/);
     expect(httpmixProbe.check!({ url: "http://www.outside.example/{n}", objects: 1, requests: 1 }, { topology, earlierStepIds: [] }).join("\n")).toMatch(/not in the lab's networks/);
+  });
+
+  it("with concurrency runs the whole sequence and lists it in sequence order", async () => {
+    const proxy = await cachingProxy();
+    const out = await httpmixProbe.run(params(proxy.port, { objects: 5, requests: 40, concurrency: 4 }), context());
+    expect(out.data.concurrency).toBe(4);
+    expect(proxy.seen).toHaveLength(40);
+    expect(out.data.hits + out.data.misses).toBe(40);
+    expect(out.data.requestsPerSecond).toBeGreaterThan(0);
+    expect(out.data.sequence.map((r) => r.n)).toEqual(requestSequenceFor(5, 40));
   });
 
   it("stops when the run is aborted", async () => {

@@ -155,7 +155,17 @@ export class FakeDocker implements DockerAdapter {
   /** Network faults in place, by helper name. `netFaultFails` makes apply or remove of a service fail. */
   readonly netFaults = new Map<string, NetFaultHandle>();
   netFaultFails = new Set<string>();
-  netFaultCounters: Record<string, number> = { ingress_seen: 100, ingress_dropped: 10, egress_seen: 100, egress_dropped: 10 };
+  /** What `net-fault.sh stats` prints: both kinds' counters, as the script always prints them. */
+  netFaultCounters: Record<string, number> = {
+    ingress_seen: 100,
+    ingress_dropped: 10,
+    egress_seen: 100,
+    egress_dropped: 10,
+    rate_sent_bytes: 150_000,
+    rate_sent_packets: 100,
+    rate_dropped: 3,
+    rate_overlimits: 40,
+  };
   #helpers = 0;
 
   applyNetFault(service: string, args: readonly string[]): Promise<NetFaultHandle> {

@@ -1,0 +1,208 @@
+/**
+ * services/router/net-fault.sh's rate fault, run with stand-ins for tc, ip and iptables (no
+ * namespace, no privileges): the arguments it checks, the tbf it puts on each interface, the lock,
+ * the cleanup after a failure half-way, and the counters it reads from real `tc -s qdisc show`
+ * output. That the kernel takes these commands is checked in a container (see net-fault.sh).
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseNetFaultStats, rateCounters } from "./net-fault-args.ts";
+
+const SCRIPT = fileURLToPath(new URL("../../../services/router/net-fault.sh", import.meta.url));
+
+/** `tc -s qdisc show` in a container holding `net-fault.sh rate 1500` on four veths, after UDP floods; v3 has someone else's tbf (handle 1:). */
+const TC_S_QDISC_SHOW = `qdisc noqueue 0: dev lo root refcnt 2 
+ Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) 
+ backlog 0b 0p requeues 0
+qdisc tbf 77: dev v1 root refcnt 3 rate 1500Kbit burst 2999b lat 100ms 
+ Sent 24442 bytes 101 pkt (dropped 199, overlimits 464 requeues 0) 
+ backlog 0b 0p requeues 0
+qdisc tbf 77: dev v0 root refcnt 3 rate 1500Kbit burst 2999b lat 100ms 
+ Sent 24514 bytes 17 pkt (dropped 483, overlimits 526 requeues 0) 
+ backlog 0b 0p requeues 0
+qdisc tbf 1: dev v3 root refcnt 3 rate 500Kbit burst 3000b lat 50ms 
+ Sent 9000 bytes 9 pkt (dropped 91, overlimits 120 requeues 0) 
+ backlog 0b 0p requeues 0
+qdisc tbf 77: dev v2 root refcnt 3 rate 1500Kbit burst 2999b lat 100ms 
+ Sent 22924 bytes 22 pkt (dropped 78, overlimits 136 requeues 0) 
+ backlog 0b 0p requeues 0
+`;
+
+/** `ip -o link show` of a router-like namespace: loopback, a tunnel fallback device (down), and two veths. */
+const LINKS = `1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\\    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00
+2: tunl0@NONE: <NOARP> mtu 1480 qdisc noop state DOWN mode DEFAULT group default qlen 1000\\    link/ipip 0.0.0.0 brd 0.0.0.0
+40: eth0@if41: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP mode DEFAULT group default \\    link/ether 02:42:0a:01:00:fe brd ff:ff:ff:ff:ff:ff link-netnsid 0
+42: eth1@if43: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 9000 qdisc noqueue state UP mode DEFAULT group default \\    link/ether 02:42:0a:00:00:fe brd ff:ff:ff:ff:ff:ff link-netnsid 0
+`;
+
+// Stand-ins: tc keeps one file per interface with a root qdisc in $FAKE/qdiscs; iptables knows no
+// chains (no loss fault); ip only lists $FAKE/links.
+const FAKE_TC = `#!/bin/sh
+echo "tc $*" >> "$FAKE/calls"
+S="$FAKE/qdiscs"
+case "$*" in
+  "-s qdisc show")
+    if [ -f "$FAKE/tc-s" ]; then cat "$FAKE/tc-s"; exit 0; fi
+    for f in "$S"/*; do [ -e "$f" ] || continue; cat "$f"; echo " Sent 0 bytes 0 pkt (dropped 0, overlimits 0 requeues 0) "; done ;;
+  "qdisc show")
+    echo "qdisc noqueue 0: dev lo root refcnt 2 "
+    for f in "$S"/*; do [ -e "$f" ] && cat "$f"; done; true ;;
+  "qdisc show dev "*)
+    if [ -e "$S/$4" ]; then sed "s/ dev $4//" "$S/$4"; else echo "qdisc noqueue 0: root refcnt 2 "; fi ;;
+  "qdisc add dev "*)
+    if [ -e "$S/$4" ]; then echo "Error: Exclusivity flag on, cannot modify." >&2; exit 2; fi
+    echo "qdisc tbf $7 dev $4 root refcnt 2 rate \${10} burst \${12}b lat \${14} " > "$S/$4" ;;
+  "qdisc del dev "*)
+    if [ -e "$S/$4" ] && grep -q "^qdisc tbf $7 " "$S/$4"; then rm "$S/$4"; else echo "Error: Invalid handle." >&2; exit 2; fi ;;
+  *) echo "fake tc: $*" >&2; exit 1 ;;
+esac
+`;
+const FAKE_IP = `#!/bin/sh
+[ "$*" = "-o link show" ] || exit 1
+cat "$FAKE/links"
+`;
+const FAKE_IPTABLES = "#!/bin/sh\nexit 1\n";
+
+let dir = "";
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "net-fault-"));
+  mkdirSync(join(dir, "bin"));
+  mkdirSync(join(dir, "qdiscs"));
+  for (const [name, text] of [["tc", FAKE_TC], ["ip", FAKE_IP], ["iptables", FAKE_IPTABLES]] as const) {
+    writeFileSync(join(dir, "bin", name), text);
+    chmodSync(join(dir, "bin", name), 0o755);
+  }
+  writeFileSync(join(dir, "links"), LINKS);
+  writeFileSync(join(dir, "calls"), "");
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const env = () => ({ ...process.env, FAKE: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? "/usr/bin:/bin"}` });
+const run = (...args: string[]) => {
+  const r = spawnSync("sh", [SCRIPT, ...args], { env: env(), encoding: "utf8", timeout: 10_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+const qdiscs = () => Object.fromEntries(readdirSync(join(dir, "qdiscs")).map((dev) => [dev, readFileSync(join(dir, "qdiscs", dev), "utf8").trim()]));
+const tcCalls = (verb: string) => readFileSync(join(dir, "calls"), "utf8").split("\n").filter((l) => l.startsWith(`tc qdisc ${verb} `));
+const foreign = (dev: string) => writeFileSync(join(dir, "qdiscs", dev), `qdisc tbf 1: dev ${dev} root refcnt 2 rate 500Kbit burst 3000b lat 50ms \n`);
+
+/** Starts a holder, and resolves once it says the fault is applied. */
+function hold(...args: string[]) {
+  const child = spawn("sh", [SCRIPT, ...args], { env: env() });
+  let out = "";
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const applied = new Promise<void>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes("l7lab-fault: applied")) resolve();
+    });
+    child.stderr.on("data", (chunk: Buffer) => (out += chunk.toString()));
+    void exited.then((code) => reject(new Error(`the holder exited (${code}) before applying: ${out}`)));
+  });
+  return { child, applied, exited, output: () => out };
+}
+
+describe("net-fault.sh rate", () => {
+  it("puts a tbf on the egress of every interface that is up, with a burst of max(3000 B, 2 MTU, 10 ms), and removes it on SIGTERM", async () => {
+    const h = hold("rate", "1500");
+    await h.applied;
+    expect(h.output()).toBe("l7lab-fault: applied rate 1500 kbit/s on egress of eth0 (burst 3000) eth1 (burst 18000), latency 100ms\n");
+    expect(tcCalls("add")).toEqual([
+      "tc qdisc add dev eth0 root handle 77: tbf rate 1500kbit burst 3000 latency 100ms",
+      "tc qdisc add dev eth1 root handle 77: tbf rate 1500kbit burst 18000 latency 100ms",
+    ]);
+    expect(Object.keys(qdiscs()).sort()).toEqual(["eth0", "eth1"]);
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+    expect(h.output()).toMatch(/l7lab-fault: removed\n$/);
+    expect(qdiscs()).toEqual({});
+  }, 20_000);
+
+  it.each([
+    ["100000", 125000],
+    ["10000000", 12500000],
+    ["8", 18000],
+  ])("at %s kbit/s the burst on a 9000-byte MTU is %i bytes", async (kbit, burst) => {
+    const h = hold("rate", kbit);
+    await h.applied;
+    expect(tcCalls("add")[1]).toBe(`tc qdisc add dev eth1 root handle 77: tbf rate ${kbit}kbit burst ${burst} latency 100ms`);
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+  }, 20_000);
+
+  it.each(["7", "10000001", "1.5", "abc", "010", "", "123456789012"])("refuses rate %j with exit 2, touching nothing", (kbit) => {
+    const r = run("rate", kbit);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`net-fault.sh: rate KBIT must be a whole number of kbit/s from 8 to 10000000, got '${kbit}'\n`);
+    expect(tcCalls("add")).toEqual([]);
+  });
+
+  it("refuses a second fault of either kind while a rate fault holds the namespace (exit 3), leaving it alone", () => {
+    writeFileSync(join(dir, "qdiscs", "eth0"), "qdisc tbf 77: dev eth0 root refcnt 2 rate 1500Kbit burst 3000b lat 100ms \n");
+    for (const args of [["rate", "2000"], ["loss", "10", "both"]]) {
+      const r = run(...args);
+      expect(r.code, args.join(" ")).toBe(3);
+      expect(r.stderr).toMatch(/already has an l7lab fault; remove it first/);
+    }
+    expect(tcCalls("add")).toEqual([]);
+    expect(tcCalls("del")).toEqual([]);
+    expect(Object.keys(qdiscs())).toEqual(["eth0"]);
+  });
+
+  it("fails when an interface has someone else's root qdisc, removing only the tbf it had put on", () => {
+    foreign("eth1");
+    const r = run("rate", "1500");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/could not put a tbf on eth1, which has another root qdisc \(not an l7lab fault's\): qdisc tbf 1: root/);
+    expect(tcCalls("del")).toEqual(["tc qdisc del dev eth0 root handle 77:"]);
+    expect(Object.keys(qdiscs())).toEqual(["eth1"]);
+  });
+
+  it("fails when there is nothing but loopback to shape", () => {
+    writeFileSync(join(dir, "links"), LINKS.split("\n").slice(0, 2).join("\n") + "\n");
+    const r = run("rate", "1500");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no interface to shape/);
+  });
+});
+
+describe("net-fault.sh stats and clear", () => {
+  it("sums the rate counters of the l7lab tbf over the interfaces from tc -s qdisc show, leaving other qdiscs out", () => {
+    writeFileSync(join(dir, "tc-s"), TC_S_QDISC_SHOW);
+    const r = run("stats");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      "ingress_seen 0\ningress_dropped 0\negress_seen 0\negress_dropped 0\nrate_sent_bytes 71880\nrate_sent_packets 140\nrate_dropped 760\nrate_overlimits 1126\n",
+    );
+    expect(rateCounters(parseNetFaultStats(r.stdout))).toEqual({ sentBytes: 71880, sentPackets: 140, dropped: 760, overlimits: 1126 });
+  });
+
+  it("prints counters past 2^31 in full (mawk would print 5e+09, or clamp %d)", () => {
+    writeFileSync(join(dir, "tc-s"), "qdisc tbf 77: dev eth0 root refcnt 2 rate 10Gbit burst 12498750b lat 100ms \n Sent 5000000000 bytes 3400000 pkt (dropped 0, overlimits 12 requeues 0) \n");
+    expect(parseNetFaultStats(run("stats").stdout)).toMatchObject({ rate_sent_bytes: 5_000_000_000, rate_sent_packets: 3_400_000 });
+  });
+
+  it("prints 0 for the rate counters when there is no rate fault", () => {
+    foreign("eth0");
+    expect(parseNetFaultStats(run("stats").stdout)).toMatchObject({ rate_sent_bytes: 0, rate_sent_packets: 0, rate_dropped: 0, rate_overlimits: 0 });
+  });
+
+  it("clear removes a rate fault left behind, leaves other qdiscs, and is idempotent", () => {
+    writeFileSync(join(dir, "qdiscs", "eth0"), "qdisc tbf 77: dev eth0 root refcnt 2 rate 1500Kbit burst 3000b lat 100ms \n");
+    foreign("eth1");
+    for (let i = 0; i < 2; i++) {
+      const r = run("clear");
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe("l7lab-fault: cleared\n");
+    }
+    expect(Object.keys(qdiscs())).toEqual(["eth1"]);
+  });
+});
