@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
 import { retryUntil } from "../../orchestrator/src/common/retry.ts";
-import { explain, lab, runScenario, sh, topology, type Run } from "./lab.ts";
+import { api, explain, lab, runScenario, sh, topology, type Run, type RunStep } from "./lab.ts";
 
 const run = promisify(execFile);
 
@@ -63,4 +63,51 @@ describe("the proxy serves the campus only", () => {
     // The route is gone again: Alice has no way into the campus.
     expect((await sh("alice", "ip route")).out).not.toMatch(/10\.1\.0\.0/);
   });
+});
+
+describe("scenario web-caching-experiment", () => {
+  let result: Run;
+  let step: (id: string) => RunStep;
+  beforeAll(async () => {
+    ({ run: result, step } = await runScenario("web-caching-experiment"));
+  }, 300_000);
+
+  it("passes: a hit rate of about 0.4 cuts the mean delay, and both means are within 20% of the slides' model", () => {
+    expect(result.status, explain(result)).toBe("passed");
+    expect(result.cleanup.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it("reports the model next to the measurement", () => {
+    for (const id of ["no-cache", "cache"]) {
+      const m = (step(id).result as { model: { predictedMeanMs: number; measuredMeanMs: number; errorPercent: number; hitFraction: number } }).model;
+      console.log(`[web-caching-experiment] ${id}: hit fraction ${m.hitFraction}, model ${m.predictedMeanMs} ms, measured ${m.measuredMeanMs} ms (${m.errorPercent}%)`);
+    }
+  });
+});
+
+describe("the access link shaped by hand", () => {
+  it("POST /api/faults {service: router, rateKbit: 1500} slows Bob's download to about 1.5 Mbit/s; DELETE restores it and counts the bytes", async () => {
+    // 375,000 octets of the large object (a range, which Squid passes to the origin): 2 s at 1.5 Mbit/s.
+    const fetch = (tag: string) => sh("bob", `curl -sS -o /dev/null -r 0-374999 -w '%{http_code} %{size_download} %{speed_download}' 'http://www.someschool.edu/objects/large.bin?shaped=${tag}-${Date.now()}'`);
+    const applied = await api<{ id: string; rateKbit: number }>("POST", "/faults", { service: "router", rateKbit: 1500 });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    let shaped: { exitCode: number; out: string } | undefined;
+    let healed: { status: number; body: { counters: { sentBytes: number } | null } } | undefined;
+    try {
+      shaped = await fetch("on");
+    } finally {
+      healed = await api("DELETE", `/faults/${applied.body.id}`);
+    }
+    const [code, size, speed] = shaped.out.trim().split(" ").map(Number);
+    expect(code, shaped.out).toBe(206);
+    expect(size).toBe(375_000);
+    const mbits = (speed! * 8) / 1e6;
+    expect(mbits, `shaped download at ${mbits.toFixed(2)} Mbit/s`).toBeGreaterThan(1.0);
+    expect(mbits, `shaped download at ${mbits.toFixed(2)} Mbit/s`).toBeLessThan(1.7);
+    expect(healed?.status).toBe(200);
+    expect(healed?.body.counters?.sentBytes).toBeGreaterThan(375_000);
+    const after = await fetch("off");
+    const free = (Number(after.out.trim().split(" ")[2]) * 8) / 1e6;
+    expect(free, `unshaped download at ${free.toFixed(1)} Mbit/s`).toBeGreaterThan(10);
+  }, 60_000);
 });
