@@ -203,9 +203,14 @@ apply_rate() {
     [ $((2 * mtu)) -le $burst ] || burst=$((2 * mtu))
     [ "$ten_ms" -le $burst ] || burst=$ten_ms
     # The add is the lock for this interface: it fails when a root qdisc is already there.
-    if ! tc qdisc add dev "$dev" root handle $HANDLE tbf rate "${kbit}kbit" burst "$burst" latency $LATENCY; then
+    if ! err=$(tc qdisc add dev "$dev" root handle $HANDLE tbf rate "${kbit}kbit" burst "$burst" latency $LATENCY 2>&1); then
       if tc qdisc show dev "$dev" | grep -q "^qdisc tbf $HANDLE "; then busy; fi
-      echo "net-fault.sh: could not put a tbf on $dev, which has another root qdisc (not an l7lab fault's): $(tc qdisc show dev "$dev" | head -1)" >&2
+      root=$(tc qdisc show dev "$dev" | grep " root " | grep -v -e "^qdisc noqueue " -e "^qdisc pfifo_fast " -e "^qdisc mq " | head -1 || true)
+      if [ -n "$root" ]; then
+        echo "net-fault.sh: could not put a tbf on $dev, which has another root qdisc (not an l7lab fault's): $root" >&2
+      else
+        echo "net-fault.sh: tc refused a tbf on $dev: $err" >&2
+      fi
       exit 1
     fi
     SHAPED="$SHAPED $dev"

@@ -100,6 +100,8 @@ describe("httpmix probe", () => {
     expect(problems.join("\n")).toMatch(/no "\{n\}"/);
     expect(problems.join("\n")).toMatch(/requests \(4\) must be at least objects \(5\)/);
     expect(httpmixProbe.check!({ url: "http://www.outside.example/{n}", objects: 1, requests: 1 }, { topology, earlierStepIds: [] }).join("\n")).toMatch(/not in the lab's networks/);
+    const racing = httpmixProbe.check!({ url: "http://www.someschool.edu/o/{n}", objects: 5, requests: 10, concurrency: 4, model: { internetDelayMs: 200, accessKbit: 1500 } }, { topology, earlierStepIds: [] });
+    expect(racing.join("\n")).toMatch(/"model" needs concurrency 1/);
   });
 
   it("with concurrency runs the whole sequence and lists it in sequence order", async () => {

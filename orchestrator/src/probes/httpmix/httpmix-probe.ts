@@ -97,6 +97,9 @@ export function paramProblems(params: HttpmixParams): string[] {
   const sample = objectUrl(params.url, 1, params.pad ?? 3);
   problems.push(...httpParamProblems({ url: sample, ...(params.headers ? { headers: params.headers } : {}), ...(params.proxy ? { proxy: params.proxy } : {}) }));
   if (params.requests < params.objects) problems.push(`requests (${params.requests}) must be at least objects (${params.objects}): each object is asked for once`);
+  if (params.model !== undefined && (params.concurrency ?? 1) > 1) {
+    problems.push(`"model" needs concurrency 1: the slides' model assumes one request at a time (no queue at the access link, no repeat racing its object's first fetch); got concurrency ${params.concurrency}`);
+  }
   return problems;
 }
 

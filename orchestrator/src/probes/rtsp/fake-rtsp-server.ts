@@ -3,8 +3,11 @@ import { once } from "node:events";
 import net from "node:net";
 import { cseqOf, interleavedFrame, type RtspRequest, RtspStreamParser, serializeResponse } from "./message.ts";
 import { parseTransport } from "./headers.ts";
-import { buildSdesCname, buildSr, unixMsToNtp } from "./rtcp.ts";
+import { buildSdesCname, buildSr, parseRtcpCompound, unixMsToNtp } from "./rtcp.ts";
 import { buildRtpPacket, ssrcHex } from "./rtp.ts";
+
+/** "RTCP <track> RR SDES BYE": an RTCP compound packet from the client, by its packet types. */
+const rtcpEvent = (track: number, packet: Buffer) => ["RTCP", track, ...parseRtcpCompound(packet).packets.map((p) => p.type)].join(" ");
 
 /**
  * Test support (not used by the probe): an RTSP server on 127.0.0.1 that answers as
@@ -77,6 +80,8 @@ export interface FakeRtspServer {
   requests: { method: string; url: string; headers: Record<string, string> }[];
   /** RTCP packets the client sent, by track. */
   rtcpFromClient: { track: number; via: "udp" | "tcp"; packet: Buffer }[];
+  /** Requests ("PLAY") and RTCP packets from the client ("RTCP 0 RR SDES BYE" for track 0), in arrival order. */
+  events: string[];
   /** The sequence numbers sent (after drops, with duplicates), by track. */
   sent: number[][];
   /** The sequence numbers dropped, by track. */
@@ -132,6 +137,7 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
     url: (host = "127.0.0.1") => `rtsp://${host}:${state.port}${path}`,
     requests: [],
     rtcpFromClient: [],
+    events: [],
     sent: tracks.map(() => []),
     dropped: tracks.map(() => []),
     clientAnswers: [],
@@ -144,7 +150,12 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
     },
   };
 
-  udp.forEach((u, track) => u.rtcp.on("message", (packet) => state.rtcpFromClient.push({ track, via: "udp", packet })));
+  udp.forEach((u, track) =>
+    u.rtcp.on("message", (packet) => {
+      state.rtcpFromClient.push({ track, via: "udp", packet });
+      state.events.push(rtcpEvent(track, packet));
+    }),
+  );
 
   const stop = (s: FakeSession) => {
     for (const t of s.timers) clearInterval(t);
@@ -252,6 +263,7 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
 
   const handle = (socket: net.Socket, request: RtspRequest) => {
     state.requests.push({ method: request.method, url: request.url, headers: request.headers.toObject() });
+    state.events.push(request.method);
     if (ignore.has(request.method)) return;
     const cseq = cseqOf(request);
     const reply = (status: number, headers: [string, string][] = [], body?: string, close = false) => {
@@ -374,7 +386,10 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
         else {
           for (const s of sessions.values()) {
             for (const [track, out] of s.outputs) {
-              if (out.kind === "tcp" && out.socket === socket && out.channels[1] === m.channel) state.rtcpFromClient.push({ track, via: "tcp", packet: m.payload });
+              if (out.kind === "tcp" && out.socket === socket && out.channels[1] === m.channel) {
+                state.rtcpFromClient.push({ track, via: "tcp", packet: m.payload });
+                state.events.push(rtcpEvent(track, m.payload));
+              }
             }
           }
         }

@@ -133,7 +133,7 @@ describe("rtspProbe over UDP", () => {
     expect(await settled(udpHandles, before)).toBe(before);
   });
 
-  it("sends RTCP receiver reports (RR + SDES CNAME) about the right sources to the server's RTCP ports, and a BYE after TEARDOWN", async () => {
+  it("sends RTCP receiver reports (RR + SDES CNAME) about the right sources to the server's RTCP ports, and a BYE just before TEARDOWN", async () => {
     const s = await fake();
     const out = await run({ port: s.port, actions: PLAY_SEQUENCE(700) });
     expect(out.ok).toBe(true);
@@ -151,6 +151,14 @@ describe("rtspProbe over UDP", () => {
       expect(packets[1]!.packets.map((p) => p.type)).toEqual(["RR", "SDES", "BYE"]);
     }
     expect(out.data.tracks.map((t) => t.rtcp.rrSent)).toEqual([2, 2]);
+    // The BYE goes while the server's session still exists: before the TEARDOWN request.
+    expect(out.data.tracks.map((t) => t.rtcp.byeSent)).toEqual([true, true]);
+    const lines = out.transcript.map((l) => `${l.dir} ${l.text}`);
+    const teardownAt = lines.findIndex((l) => l.startsWith("C TEARDOWN "));
+    const byes = lines.flatMap((l, i) => (/sent RTCP RR\+SDES\+BYE/.test(l) ? [i] : []));
+    expect(byes).toHaveLength(2);
+    expect(byes.every((i) => i < teardownAt), lines.join("\n")).toBe(true);
+    expect(s.events.filter((e) => e.endsWith(" BYE")).sort()).toEqual(["RTCP 0 RR SDES BYE", "RTCP 1 RR SDES BYE"]);
   });
 
   it("counts drops, a duplicate, a swap and the sequence wrap past 65535", async () => {
@@ -348,10 +356,15 @@ describe("rtspProbe over TCP (interleaved)", () => {
     expect(d.tracks.every((t) => t.rtcp.senderReports >= 3)).toBe(true);
     expect(d.unknownChannelFrames).toBe(0);
     const rr = s.rtcpFromClient.filter((r) => r.via === "tcp").map((r) => [r.track, parseRtcpCompound(r.packet).packets.map((p) => p.type).join("+")]);
+    // A periodic report each, then the BYE on each RTCP channel before TEARDOWN (after it, gst
+    // closes the connection).
     expect(rr).toEqual([
       [0, "RR+SDES"],
       [1, "RR+SDES"],
+      [0, "RR+SDES+BYE"],
+      [1, "RR+SDES+BYE"],
     ]);
+    expect(d.tracks.map((t) => t.rtcp.byeSent)).toEqual([true, true]);
     expect(await settled(udpHandles, before)).toBe(before);
   });
 

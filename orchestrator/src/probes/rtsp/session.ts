@@ -648,6 +648,13 @@ export class RtspSession {
       return;
     }
     result.url = this.#aggregateUrl();
+    if (result.action === "teardown" && this.#sessionActive) {
+      // Leaving the RTP session (RFC 3550 6.3.7): a last RR with BYE, then no more reports. It goes
+      // before the TEARDOWN, while the server's RTP session still exists to read it (gst ends the
+      // session and, with "Connection: close", the interleaved channel in its reply).
+      this.#sendReports(true);
+      this.#stopReports();
+    }
     const window = this.#openWindow();
     let replyAt: number;
     try {
@@ -655,14 +662,7 @@ export class RtspSession {
       replyAt = r.replyAt;
       window.replyAt = replyAt;
       record(r);
-      if (is2xx(r.response.status)) {
-        if (result.action === "teardown") {
-          // Leaving the RTP session (RFC 3550 6.3.7): a last RR with BYE, then no more reports.
-          this.#sendReports(true);
-          this.#stopReports();
-          this.#sessionActive = false;
-        }
-      }
+      if (is2xx(r.response.status) && result.action === "teardown") this.#sessionActive = false;
       await this.#receive(result.receiveMs);
     } finally {
       this.#windows.delete(window);
