@@ -12,52 +12,14 @@
  *      docs/benchmarks.md); the slowdown against the clean run.
  * Medians of the rounds. The lab must be up (./l7lab up) and idle.
  */
-import { request } from "node:http";
-import { cpus, totalmem } from "node:os";
+import { call, machine, median, opt, probe } from "./api.ts";
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const rounds = opt("rounds", 3);
-const lossyRounds = opt("lossy-rounds", 1);
+const rounds = opt(args, "rounds", 3);
+const lossyRounds = opt(args, "lossy-rounds", 1);
 const withLoss = !args.includes("--no-loss");
-const base = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`;
 const FILE_BYTES = 33558528;
 const BLKSIZES = [512, 1468, 8192];
-
-/**
- * One API call. node:http rather than fetch: a lossy transfer at 512-byte blocks takes longer than
- * fetch's fixed 300 s wait for response headers.
- */
-function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
-  return new Promise((resolve, reject) => {
-    const req = request(`${base}${path}`, { method, headers: payload === undefined ? {} : { "content-type": "application/json" } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => {
-        try {
-          const json = JSON.parse(Buffer.concat(chunks).toString("utf8")) as T & { message?: string };
-          if ((res.statusCode ?? 500) >= 300) reject(new Error(`${method} ${path}: ${res.statusCode} ${json.message ?? ""}`));
-          else resolve(json);
-        } catch (error) {
-          reject(error as Error);
-        }
-      });
-    });
-    req.on("error", reject);
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
-}
-
-async function probe<T>(name: string, params: Record<string, unknown>): Promise<T> {
-  const r = await call<{ ok: boolean; data: T; error?: { message: string } }>("POST", `/probes/${name}/calls`, params);
-  if (!r.ok) throw new Error(`${name} probe: ${r.error?.message ?? "failed"}`);
-  return r.data;
-}
 
 interface Tftp {
   completed: boolean;
@@ -89,14 +51,9 @@ async function ftp(): Promise<{ durationMs: number; sha256: string }> {
   return { durationMs: got.durationMs, sha256: got.sha256 };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const mbps = (ms: number) => ((FILE_BYTES * 8) / (ms / 1000) / 1e6).toFixed(1);
 
-console.log(`transfer benchmark, ${new Date().toISOString()}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; file ${FILE_BYTES} bytes; ${rounds} rounds (median)`);
+console.log(`transfer benchmark, ${machine()}; file ${FILE_BYTES} bytes; ${rounds} rounds (median)`);
 const clean = new Map<number, number>();
 let sha = "";
 for (const blksize of BLKSIZES) {

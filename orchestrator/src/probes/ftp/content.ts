@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { mulberry32 } from "../../common/prng.ts";
 
 /**
  * The deterministic content of a put with `size` and `seed`: the 32-bit words of the mulberry32
@@ -7,18 +8,6 @@ import { createHash } from "node:crypto";
  */
 
 const CHUNK = 64 * 1024;
-
-/** mulberry32: a small, fast 32-bit generator; good enough for test data, not for secrets. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /** The generated octets in pieces of at most 64 KiB (every piece but the last a multiple of 4). */
 export function* generatedChunks(size: number, seed = 1): Generator<Buffer> {

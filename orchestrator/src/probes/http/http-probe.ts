@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { Client, type Dispatcher } from "undici";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import { labServerAddress, serverProblems } from "../lab-server.ts";
+import type { Topology } from "../../docker/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { DEFAULT_TIMEOUT_MS, httpParamsSchema, type HttpProbeParams, type HttpTarget, paramProblems, parseProxy, parseTarget } from "./params.ts";
@@ -184,6 +185,21 @@ async function run(params: HttpProbeParams, ctx: ProbeContext): Promise<ProbeOut
 }
 
 /**
+ * Load-time check that the URL's host and the proxy (when there is one) are lab servers: the
+ * problems, or none. A URL or proxy that does not parse is paramProblems' to report.
+ */
+export function labTargetProblems(what: string, url: string, proxy: string | undefined, topology: Topology): string[] {
+  const problems: string[] = [];
+  const target = parseTarget(url);
+  if (typeof target !== "string") problems.push(...serverProblems(what, target.hostname, topology));
+  if (proxy !== undefined) {
+    const parsed = parseProxy(proxy);
+    if (typeof parsed !== "string") problems.push(...serverProblems(what, parsed.host, topology));
+  }
+  return problems;
+}
+
+/**
  * The HTTP probe: one GET or HEAD, straight to the origin or through a forward proxy (then with
  * the absolute-form request target, as a browser configured with a proxy sends it, so the proxy
  * can cache). Every HTTP status, a 404, a 304 or a proxy's 502 included, is a result (`ok: true`);
@@ -195,14 +211,7 @@ export const httpProbe: Probe<typeof httpParamsSchema, HttpResult> = {
   description: "Sends one HTTP GET or HEAD (with optional conditional/cache headers), directly or through a forward proxy in absolute form; reports status, headers, body hash, cache verdict and timing.",
   paramsSchema: httpParamsSchema,
   check(params, ctx) {
-    const problems = paramProblems(params);
-    const target = parseTarget(params.url);
-    if (typeof target !== "string") problems.push(...serverProblems(WHAT, target.hostname, ctx.topology));
-    if (params.proxy !== undefined) {
-      const proxy = parseProxy(params.proxy);
-      if (typeof proxy !== "string") problems.push(...serverProblems(WHAT, proxy.host, ctx.topology));
-    }
-    return problems;
+    return [...paramProblems(params), ...labTargetProblems(WHAT, params.url, params.proxy, ctx.topology)];
   },
   run,
 };

@@ -1,8 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Type, type Static } from "typebox";
 import { InvalidInputError } from "../../common/errors.ts";
-import { httpProbe, paramProblems as httpParamProblems, parseProxy, parseTarget, type HttpResult } from "../http/http-probe.ts";
-import { serverProblems } from "../lab-server.ts";
+import { httpProbe, labTargetProblems, paramProblems as httpParamProblems, type HttpResult } from "../http/http-probe.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { compareWithModel, type LatencySummary, type ModelComparison, objectUrl, idealHitRate, requestSequence, summarize } from "./workload.ts";
@@ -208,14 +207,7 @@ export const httpmixProbe: Probe<typeof httpmixParamsSchema, HttpmixResult> = {
   description: "Replays a request mix (N objects, M requests, repeats of objects already asked for) one request at a time, directly or through a proxy; reports hits, misses, hit rate, latency percentiles and the slides' caching model.",
   paramsSchema: httpmixParamsSchema,
   check(params, ctx) {
-    const problems = paramProblems(params);
-    const target = parseTarget(objectUrl(params.url, 1, params.pad ?? 3));
-    if (typeof target !== "string") problems.push(...serverProblems(WHAT, target.hostname, ctx.topology));
-    if (params.proxy !== undefined) {
-      const proxy = parseProxy(params.proxy);
-      if (typeof proxy !== "string") problems.push(...serverProblems(WHAT, proxy.host, ctx.topology));
-    }
-    return problems;
+    return [...paramProblems(params), ...labTargetProblems(WHAT, objectUrl(params.url, 1, params.pad ?? 3), params.proxy, ctx.topology)];
   },
   run,
 };

@@ -3,17 +3,12 @@
  * of objects already asked for, so that a cache that keeps everything has a known hit rate), the
  * latency statistics, and the slides' caching model. No network here.
  */
+import { mulberry32 } from "../../common/prng.ts";
 
-/** A small deterministic PRNG (mulberry32), so a seed gives the same sequence everywhere. */
+/** A deterministic PRNG giving numbers in [0, 1) (mulberry32), so a seed gives the same sequence everywhere. */
 export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4294967296;
 }
 
 /**
