@@ -16,30 +16,12 @@
  */
 import { cpus, totalmem } from "node:os";
 import { reconcile } from "../orchestrator/src/scenarios/reconcile.ts";
+import { opt, probe } from "./api.ts";
 
 const args = process.argv.slice(2);
-const opt = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-};
-const count = opt("count", 200);
-const concurrency = opt("concurrency", 8);
-const base = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`;
+const count = opt(args, "count", 200);
+const concurrency = opt(args, "concurrency", 8);
 const tag = Math.random().toString(16).slice(2, 8);
-
-interface Call<T> {
-  ok: boolean;
-  data: T;
-  error?: { message: string };
-}
-
-async function probe<T>(name: string, params: Record<string, unknown>): Promise<T> {
-  const res = await fetch(`${base}/probes/${name}/calls`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(params) });
-  const body = (await res.json()) as Call<T> & { message?: string };
-  if (res.status !== 200) throw new Error(`${name} probe: ${res.status} ${body.message ?? ""}`);
-  if (!body.ok) throw new Error(`${name} probe: ${body.error?.message ?? "failed"}`);
-  return body.data;
-}
 
 const alice = { server: "mail.crepes.fr", port: 587, tls: "starttls", auth: { user: "alice", pass: "ketchup" } };
 const direct = { server: "mail.hamburger.edu", port: 25, helo: "mail.crepes.fr" };
