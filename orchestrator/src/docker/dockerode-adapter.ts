@@ -184,15 +184,10 @@ export class DockerodeNetFaults {
     // cleaned up after). Docker errors are retried until the time is up; then the helper is stopped
     // with SIGTERM, so that its trap removes whatever it had applied, and the namespace is checked.
     const timeoutMs = options.faultApplyTimeoutMs ?? 15_000;
-    let outcome: { applied: true } | { applied: false; exitCode: number; log: string };
+    let outcome: HelperVerdict;
     try {
       outcome = await retryUntil(
-        async () => {
-          const log = await helperLog(container);
-          if (/l7lab-fault: applied/.test(log)) return { applied: true as const };
-          const info = await container.inspect();
-          return info.State.Running ? undefined : { applied: false as const, exitCode: info.State.ExitCode, log };
-        },
+        () => helperVerdict({ state: async () => (await container.inspect()).State, log: () => helperLog(container) }),
         `the fault helper ${name} reporting the fault applied`,
         { timeoutMs, intervalMs: 100 },
       );
@@ -303,6 +298,21 @@ function helperSpec(project: string, image: string, targetId: string, service: s
     Healthcheck: { Test: ["NONE"] },
     HostConfig: { NetworkMode: `container:${targetId}`, CapAdd: ["NET_ADMIN"], Init: true, AutoRemove: false },
   };
+}
+
+export type HelperVerdict = { applied: true } | { applied: false; exitCode: number; log: string };
+
+/**
+ * One look at a fault helper: undefined while it runs without having said "applied". The state is
+ * read before the log, so that the log of a helper found exited is complete (Docker drains a
+ * container's output before it marks it exited); read the other way round, a helper that refuses
+ * between the two reads would leave its reason out.
+ */
+export async function helperVerdict(helper: { state(): Promise<{ Running: boolean; ExitCode: number }>; log(): Promise<string> }): Promise<HelperVerdict | undefined> {
+  const state = await helper.state();
+  const log = await helper.log();
+  if (state.Running) return /l7lab-fault: applied/.test(log) ? { applied: true } : undefined;
+  return { applied: false, exitCode: state.ExitCode, log };
 }
 
 async function helperLog(container: Docker.Container): Promise<string> {
