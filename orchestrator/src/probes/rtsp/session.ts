@@ -27,7 +27,6 @@ import type {
   SetupTrackResult,
   StopResult,
   TrackResult,
-  TransportInfo,
   WaitResult,
 } from "./types.ts";
 
@@ -74,20 +73,10 @@ export interface RtspSessionOptions {
   transcript: Transcript;
 }
 
-interface TrackState {
+/** A track as the result shows it (the SDP's fields, SETUP's outcome), plus what receiving needs. */
+interface TrackState extends Pick<TrackResult, "index" | "media" | "control" | "controlUrl" | "payloadType" | "encoding" | "clockRate" | "channels" | "setUp" | "transport" | "interleaved"> {
   receiver: TrackReceiver;
-  index: number;
-  media: string;
-  control: string | null;
-  controlUrl: string | null;
-  payloadType: number | null;
-  encoding: string | null;
-  clockRate: number | null;
-  channels: number | null;
-  setUp: boolean;
-  transport: TransportInfo | null;
   udp: UdpPair | null;
-  interleaved: [number, number] | null;
   srNotes: number;
   invalidNotes: number;
   otherSsrcNoted: boolean;
