@@ -4,8 +4,9 @@
 #
 #   1. Node.js >= 22 for the project's commands (a Node 24 from the npm registry when the host's
 #      Node is older), in .cache/node, put first on PATH by scripts/env.sh.
-#   2. A Docker engine with Compose v2 (Debian's docker.io, plus docker-compose and docker-buildx
-#      taken from Debian trixie when the host's own release has only Compose v1).
+#   2. A Docker engine >= 25 with Compose v2: Debian trixie's docker.io (26.1, with bookworm's own
+#      containerd, runc and tini), plus docker-compose and docker-buildx from trixie when the host
+#      has only Compose v1. A running engine is left alone; an older one gets a one-line warning.
 #   3. Base images. When the official images can be pulled they are used as they are. When no
 #      registry can be reached, a Debian base is made with debootstrap and a Node base on top of
 #      it. Their names go to .env, which compose reads, as BASE_IMAGE and NODE_BASE_IMAGE.
@@ -72,23 +73,53 @@ debian_mirror() {
   printf '%s' "$uri"
 }
 
-install_compose_from_trixie() {
-  log "Compose v2 is missing: taking docker-compose and docker-buildx from Debian trixie"
-  local dir="$CACHE/apt-trixie" mirror
-  mirror=$(debian_mirror)
-  mkdir -p "$dir/lists/partial" "$dir/debs"
-  cat >"$dir/trixie.sources" <<SRC
+# Downloads packages from Debian trixie into $CACHE/apt-trixie/debs, with a lists directory of its
+# own: the host's own apt sources and lists stay as they are.
+TRIXIE_DEBS="$CACHE/apt-trixie/debs"
+trixie_updated=0
+trixie_download() {
+  local dir="$CACHE/apt-trixie"
+  local opts=(-o "Dir::Etc::SourceList=$dir/trixie.sources" -o "Dir::Etc::SourceParts=-"
+              -o "Dir::State::Lists=$dir/lists" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
+  if [ $trixie_updated -eq 0 ]; then
+    mkdir -p "$dir/lists/partial" "$TRIXIE_DEBS"
+    cat >"$dir/trixie.sources" <<SRC
 Types: deb
-URIs: $mirror
+URIs: $(debian_mirror)
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-  local opts=(-o "Dir::Etc::SourceList=$dir/trixie.sources" -o "Dir::Etc::SourceParts=-"
-              -o "Dir::State::Lists=$dir/lists" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root")
-  as_root apt-get "${opts[@]}" update -qq
-  (cd "$dir/debs" && rm -f ./*.deb && as_root apt-get "${opts[@]}" download docker-compose docker-buildx)
-  as_root dpkg -i "$dir"/debs/*.deb >/dev/null
+    as_root apt-get "${opts[@]}" update -qq
+    trixie_updated=1
+  fi
+  (cd "$TRIXIE_DEBS" && for p in "$@"; do rm -f ./"${p}"_*.deb; done && as_root apt-get "${opts[@]}" download "$@" >/dev/null)
+}
+
+# The engine's major version: of the running daemon, or of the installed dockerd binary.
+ENGINE_MIN_MAJOR=25
+engine_major() { { docker version -f '{{.Server.Version}}' 2>/dev/null || true; } | cut -d. -f1; }
+dockerd_major() { { dockerd --version 2>/dev/null || true; } | sed -nE 's/^Docker version ([0-9]+)\..*/\1/p'; }
+
+# Engine >= 25 gives health checks a start_interval: quick checks while a container starts, then
+# one every 120 s. Debian 12's own docker.io is 20.10; trixie's docker.io (26.1) depends only on
+# packages that bookworm has (containerd, runc, tini, iptables, ...), so apt installs it from the
+# downloaded .deb with bookworm's dependencies. Its CLI is a separate package (docker-cli), taken
+# too when the host has no docker client.
+install_engine_from_trixie() {
+  log "installing Docker Engine from Debian trixie's docker.io (Debian 12's 20.10 has no health-check start_interval)"
+  local pkgs=(docker.io)
+  command -v docker >/dev/null || pkgs+=(docker-cli)
+  trixie_download "${pkgs[@]}"
+  apt_update_once
+  local debs=(); for p in "${pkgs[@]}"; do debs+=("$TRIXIE_DEBS/${p}"_*.deb); done
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${debs[@]}" >/dev/null
+}
+
+install_compose_from_trixie() {
+  log "Compose v2 is missing: taking docker-compose and docker-buildx from Debian trixie"
+  trixie_download docker-compose docker-buildx
+  as_root dpkg -i "$TRIXIE_DEBS"/docker-compose_*.deb "$TRIXIE_DEBS"/docker-buildx_*.deb >/dev/null
 }
 
 start_dockerd() {
@@ -99,20 +130,42 @@ start_dockerd() {
   die "dockerd did not answer 'docker info' within 30 s"
 }
 
+# Compose refuses start_interval on an engine older than 25. This override takes it out of every
+# service and checks every 5 s instead, a compromise between start time and idle cost; write_env
+# names it in .env's COMPOSE_FILE, which compose (and the integration tests) read.
+OLD_ENGINE_OVERRIDE=.cache/compose.old-engine.yml
+write_old_engine_override() {
+  local services; services=$(cd "$ROOT" && docker compose -f docker-compose.yml config --services) || die "docker compose config failed"
+  {
+    echo "# Written by scripts/prepare-host.sh for Docker Engine < $ENGINE_MIN_MAJOR; not committed."
+    echo "services:"
+    for s in $services; do printf '  %s:\n    healthcheck:\n      start_interval: !reset null\n      interval: 5s\n' "$s"; done
+  } >"$ROOT/$OLD_ENGINE_OVERRIDE"
+}
+
 ensure_docker() {
-  if engine_up && compose_v2; then
-    log "docker engine $(docker version -f '{{.Server.Version}}') with compose $(docker compose version --short) is ready"
-    return
+  if ! engine_up; then
+    # No engine answers. Install one when there is none, or replace an old Debian docker.io that is
+    # not running (nothing is lost: images and containers stay in /var/lib/docker). A running
+    # engine, or one installed some other way, is left as it is.
+    local major; major=$(dockerd_major)
+    if [ -z "$major" ]; then
+      install_engine_from_trixie
+    elif [ "$major" -lt $ENGINE_MIN_MAJOR ] && dpkg-query -W -f '${Status}' docker.io 2>/dev/null | grep -q 'ok installed'; then
+      install_engine_from_trixie
+    fi
+    start_dockerd
   fi
-  if ! command -v dockerd >/dev/null; then
-    log "installing Debian's docker.io"
-    apt_update_once
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
-  fi
-  engine_up || start_dockerd
   compose_v2 || install_compose_from_trixie
   compose_v2 || die "'docker compose version' does not report Compose v2 or later"
-  log "docker engine $(docker version -f '{{.Server.Version}}') with compose $(docker compose version --short) is ready"
+  local version; version=$(docker version -f '{{.Server.Version}}')
+  if [ "$(engine_major)" -lt $ENGINE_MIN_MAJOR ]; then
+    log "warning: Docker Engine $version is older than $ENGINE_MIN_MAJOR (no health-check start_interval): the lab runs its health checks every 5 s, so it starts slower and costs more idle"
+    write_old_engine_override
+  else
+    rm -f "$OLD_ENGINE_OVERRIDE"
+  fi
+  log "docker engine $version with compose $(docker compose version --short) is ready"
 }
 
 # ---------------------------------------------------------------- 3. Base images
@@ -180,6 +233,8 @@ write_env() {
   local content="# Written by scripts/prepare-host.sh for this host; not committed.
 BASE_IMAGE=$base
 NODE_BASE_IMAGE=$node"
+  [ -f "$ROOT/$OLD_ENGINE_OVERRIDE" ] && content+="
+COMPOSE_FILE=docker-compose.yml:$OLD_ENGINE_OVERRIDE"
   if [ ! -f "$envfile" ] || [ "$(cat "$envfile")" != "$content" ]; then
     printf '%s\n' "$content" >"$envfile"
   fi
