@@ -1,6 +1,7 @@
 #!/bin/sh
 # Assembles main.cf from the shared settings and the role's, adds the submission service, builds
-# the aliases, checks the result, and runs Postfix in the foreground (logging to stdout).
+# the aliases, waits for the lab CA's certificate, and runs Postfix in the foreground (logging to
+# stdout). `postfix start-fg` checks the installation itself (check-fatal, check-warn).
 set -eu
 role_dir="/etc/postfix/l7lab/roles/${L7LAB_MAIL_ROLE}"
 if [ ! -d "$role_dir" ]; then
@@ -20,5 +21,8 @@ if ! grep -q '^submission ' /etc/postfix/master.cf; then
   cat /etc/postfix/l7lab/master-submission.cf >>/etc/postfix/master.cf
 fi
 newaliases
-postfix check
+# lab-ca starts beside this container and issues the certificates on the lab's first start.
+crt=$(postconf -h smtpd_tls_cert_file)
+for _ in $(seq 120); do [ -s "$crt" ] && break; sleep 0.5; done
+[ -s "$crt" ] || { echo "no certificate $crt from lab-ca after 60 s (docker compose logs lab-ca)" >&2; exit 1; }
 exec postfix start-fg

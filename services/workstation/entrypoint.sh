@@ -12,10 +12,17 @@ if [ -n "${L7LAB_RESOLVER:-}" ]; then
     [ -n "${L7LAB_SEARCH:-}" ] && echo "search ${L7LAB_SEARCH}"
     echo "nameserver ${L7LAB_RESOLVER}"; } >/etc/resolv.conf
 fi
-# Trust the lab's CA (the lab-ca volume), so that curl, swaks and openssl s_client accept the lab's
-# servers' certificates.
-if [ -s /lab/ca/ca.crt ]; then
-  cp /lab/ca/ca.crt /usr/local/share/ca-certificates/l7lab-ca.crt
-  update-ca-certificates >/dev/null 2>&1 || echo "could not add the lab CA to the trust store" >&2
+# Trust the lab's CA (lab-ca writes it to the lab-ca-public volume on the lab's first start), and
+# only it: the lab has no other Internet. curl reads the bundle file, swaks and openssl s_client the
+# hashed name in /etc/ssl/certs. (update-ca-certificates would rebuild Debian's whole store, seconds
+# of CPU at every start.)
+ca=/lab/ca/ca.crt
+for _ in $(seq 120); do [ -s "$ca" ] && break; sleep 0.5; done
+if [ -s "$ca" ]; then
+  mkdir -p /etc/ssl/certs
+  cp "$ca" /etc/ssl/certs/ca-certificates.crt
+  ln -sf ca-certificates.crt "/etc/ssl/certs/$(openssl x509 -hash -noout -in "$ca").0"
+else
+  echo "no lab CA at $ca after 60 s (docker compose logs lab-ca); TLS to the lab's servers will not verify" >&2
 fi
 exec "$@"
