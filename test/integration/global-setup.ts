@@ -1,8 +1,19 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from "testcontainers";
+import { diagnose } from "../../scripts/lab-health.ts";
 import { apiBase, repoRoot, topology } from "./lab.ts";
+
+/**
+ * The compose files, as `docker compose` itself would take them: .env's COMPOSE_FILE when it names
+ * any (scripts/prepare-host.sh adds an override there on an engine older than 25), else the one.
+ */
+function composeFiles(): string[] {
+  const envFile = join(repoRoot, ".env");
+  const line = existsSync(envFile) ? readFileSync(envFile, "utf8").match(/^COMPOSE_FILE=(.+)$/m) : null;
+  return line?.[1] ? line[1].trim().split(":") : ["docker-compose.yml"];
+}
 
 /**
  * Brings the compose lab up once for all integration suites, with testcontainers, and waits on
@@ -16,7 +27,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const running = await new Docker().listContainers({ filters: { label: [`com.docker.compose.project=${project}`], status: ["running"] } });
   const wasRunning = running.length > 0;
 
-  let environment = new DockerComposeEnvironment(repoRoot, "docker-compose.yml")
+  let environment = new DockerComposeEnvironment(repoRoot, composeFiles())
     .withProjectName(project)
     .withBuild()
     .withDefaultWaitStrategy(Wait.forHealthCheck())
@@ -28,7 +39,8 @@ export default async function setup(): Promise<() => Promise<void>> {
   try {
     started = await environment.up();
   } catch (error) {
-    throw new Error(`the lab did not come up healthy (see "docker compose logs"): ${(error as Error).message}`, { cause: error });
+    const report = diagnose(["--project-name", project]);
+    throw new Error(`the lab did not come up healthy: ${(error as Error).message}\n${report}`, { cause: error });
   }
   console.log(`[global-setup] lab ${wasRunning ? "reused" : "started"} and healthy in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; API at ${apiBase}`);
 

@@ -1,0 +1,52 @@
+/**
+ * `./l7lab up`: build the images, start the lab, and wait until every service is healthy. When a
+ * service fails (it exits, or its health check fails once its start period is over) or the wait
+ * runs out, names each service that is not up, with its last health-check output and the last 20
+ * lines of its log, and exits 1.
+ *
+ *   node scripts/lab-up.ts [--timeout SECONDS] [compose up options]
+ *
+ * --timeout: how long to wait for health after the images are built (default 300 s: the first
+ * start on a loaded machine, with 2 minutes of health-check grace per service, fits well inside).
+ * The compose project is the one in this directory, or COMPOSE_FILE / COMPOSE_PROJECT_NAME's.
+ * Node built-ins only.
+ */
+import { spawnSync } from "node:child_process";
+import { diagnose } from "./lab-health.ts";
+
+const args = process.argv.slice(2);
+let timeout = 300;
+const at = args.indexOf("--timeout");
+if (at >= 0) {
+  const value = Number(args[at + 1]);
+  if (!Number.isInteger(value) || value <= 0) {
+    console.error(`l7lab up: --timeout wants a whole number of seconds, got "${args[at + 1] ?? ""}"`);
+    process.exit(2);
+  }
+  timeout = value;
+  args.splice(at, 2);
+}
+
+function compose(composeArgs: string[]): number {
+  const r = spawnSync("docker", ["compose", ...composeArgs], { stdio: "inherit" });
+  return r.status ?? 1;
+}
+
+console.log("[l7lab] building images");
+if (compose(["build"]) !== 0) {
+  console.error("\n[l7lab] the images did not build: see the build output above");
+  process.exit(1);
+}
+
+console.log(`[l7lab] starting the lab and waiting up to ${timeout} s until every service is healthy`);
+const startedAt = Date.now();
+const status = compose(["up", "--detach", "--wait", "--wait-timeout", String(timeout), ...args]);
+const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+if (status !== 0) {
+  const report = diagnose();
+  console.error(`\n[l7lab] the lab did not come up (after ${seconds} s).`);
+  console.error(report === "" ? "Every container is up now; see compose's message above." : report);
+  console.error("\nFix the service named above, then run ./l7lab up again (the healthy services are left running).");
+  process.exit(1);
+}
+console.log(`[l7lab] the lab is up and healthy (${seconds} s)`);
