@@ -11,6 +11,8 @@
 #      registry can be reached, a Debian base is made with debootstrap and a Node base on top of
 #      it. Their names go to .env, which compose reads, as BASE_IMAGE and NODE_BASE_IMAGE.
 #
+#   scripts/prepare-host.sh [--node-only]    --node-only: step 1 alone (for the unit tests)
+#
 # No package-archive host name is written here: the mirror is read from the host's apt sources.
 set -euo pipefail
 
@@ -254,6 +256,7 @@ ensure_base_images() {
 }
 
 ensure_node
+[ "${1:-}" = "--node-only" ] && exit 0
 ensure_docker
 ensure_base_images
 log "host ready"

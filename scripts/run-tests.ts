@@ -4,19 +4,25 @@
  * `N passed, N failed` (plus `, N skipped`), where the type-check and the lint count as one test
  * each. Exits non-zero if anything failed.
  *
- *   node scripts/run-tests.ts [--unit]     --unit: skip the integration project (no Docker needed)
+ *   node scripts/run-tests.ts [--unit] [--lab-failed REASON]
+ *
+ * --unit: skip the integration project (no Docker needed). --lab-failed: the lab could not be
+ * prepared or built (./l7lab test says why); the integration project counts as one failed test.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 
-const unitOnly = process.argv.includes("--unit");
+const args = process.argv.slice(2);
+const labFailedAt = args.indexOf("--lab-failed");
+const labFailure = labFailedAt >= 0 ? (args[labFailedAt + 1] ?? "the lab could not be brought up") : undefined;
+const unitOnly = args.includes("--unit") || labFailure !== undefined;
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 
-function check(name: string, command: string, args: string[]): void {
-  console.log(`\n=== ${name}: ${command} ${args.join(" ")}`);
-  const r = spawnSync(command, args, { stdio: "inherit" });
+function check(name: string, command: string, argv: string[]): void {
+  console.log(`\n=== ${name}: ${command} ${argv.join(" ")}`);
+  const r = spawnSync(command, argv, { stdio: "inherit" });
   if (r.status === 0) {
     passed += 1;
     console.log(`=== ${name}: passed`);
@@ -30,35 +36,53 @@ check("typecheck", "npx", ["--no-install", "tsc", "-p", "tsconfig.json"]);
 check("lint", "npx", ["--no-install", "eslint", "--max-warnings=0", "."]);
 
 mkdirSync("test-results", { recursive: true });
-const report = "test-results/vitest.json";
-rmSync(report, { force: true });
-const projects = unitOnly ? ["--project", "unit"] : [];
-console.log(`\n=== vitest ${unitOnly ? "(unit only)" : "(unit and integration)"}`);
-const v = spawnSync("npx", ["--no-install", "vitest", "run", ...projects, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], { stdio: "inherit" });
 
-try {
-  const result = JSON.parse(readFileSync(report, "utf8")) as {
-    numPassedTests: number;
-    numFailedTests: number;
-    numPendingTests: number;
-    numTodoTests: number;
-    testResults: { status: string; message?: string; name: string; assertionResults: unknown[] }[];
-  };
-  passed += result.numPassedTests;
-  failed += result.numFailedTests;
-  skipped += result.numPendingTests + result.numTodoTests;
-  // A file that failed before any test ran (a broken import, a failed globalSetup) has no test
-  // results of its own: count it as a failure, so it cannot pass unnoticed.
-  for (const file of result.testResults) {
-    if (file.status === "failed" && file.assertionResults.length === 0) {
-      failed += 1;
-      console.log(`=== ${file.name}: failed before any test ran: ${file.message ?? ""}`);
+/**
+ * One vitest project in its own vitest process, counted from its JSON report. The projects run
+ * apart so that the unit tests are counted even when the integration project's global setup (the
+ * lab coming up) fails and takes its vitest process down.
+ */
+function vitestProject(project: "unit" | "integration"): void {
+  const report = `test-results/vitest-${project}.json`;
+  rmSync(report, { force: true });
+  console.log(`\n=== vitest: ${project}`);
+  const v = spawnSync("npx", ["--no-install", "vitest", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], { stdio: "inherit" });
+  try {
+    const result = JSON.parse(readFileSync(report, "utf8")) as {
+      numPassedTests: number;
+      numFailedTests: number;
+      numPendingTests: number;
+      numTodoTests: number;
+      testResults: { status: string; message?: string; name: string; assertionResults: unknown[] }[];
+    };
+    let projectFailed = result.numFailedTests;
+    passed += result.numPassedTests;
+    skipped += result.numPendingTests + result.numTodoTests;
+    // A file that failed before any test ran (a broken import, a failed globalSetup) has no test
+    // results of its own: count it as a failure, so it cannot pass unnoticed.
+    for (const file of result.testResults) {
+      if (file.status === "failed" && file.assertionResults.length === 0) {
+        projectFailed += 1;
+        console.log(`=== ${file.name}: failed before any test ran: ${file.message ?? ""}`);
+      }
     }
+    if (v.status !== 0 && projectFailed === 0) {
+      projectFailed = 1;
+      console.log(`=== vitest ${project} exited with ${v.status ?? v.signal} although no test failed: counted as 1 failed`);
+    }
+    failed += projectFailed;
+  } catch (error) {
+    console.log(`=== vitest ${project} wrote no report (exit ${v.status ?? v.signal}), counted as 1 failed: ${(error as Error).message}`);
+    failed += 1;
   }
-  if (v.status !== 0 && result.numFailedTests === 0 && failed === 0) failed += 1;
-} catch (error) {
-  console.log(`=== vitest wrote no report (exit ${v.status ?? v.signal}): ${(error as Error).message}`);
+}
+
+vitestProject("unit");
+if (!unitOnly) vitestProject("integration");
+
+if (labFailure !== undefined) {
   failed += 1;
+  console.log(`\n=== integration: not run, counted as 1 failed: ${labFailure}`);
 }
 
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
