@@ -50,9 +50,11 @@ describe("httpmix probe", () => {
     const out = await httpmixProbe.run(params(proxy.port, { model: { internetDelayMs: 0, accessKbit: 8000 } }), context());
     expect(out.ok).toBe(true);
     const d = out.data;
-    expect(proxy.seen).toHaveLength(25);
+    // The LAN object first (1 + 5 fetches), then the 25 of the mix.
+    expect(proxy.seen).toHaveLength(31);
     expect(d.requests).toBe(25);
     expect(d.idealHitRate).toBe(0.6);
+    expect(d.repeats).toBe(15);
     expect(d.hits).toBe(15);
     expect(d.misses).toBe(10);
     expect(d.hitRate).toBe(0.6);
@@ -62,10 +64,47 @@ describe("httpmix probe", () => {
     expect(d.sequence).toHaveLength(25);
     // Every request carries the call's fresh suffix, in absolute form through the proxy.
     expect(d.suffix).toMatch(/^l7lab-mix=[0-9a-f]{12}$/);
-    expect(proxy.seen.every((r) => r.target.startsWith("http://www.someschool.edu/o/0") && r.target.endsWith(`?${d.suffix}`))).toBe(true);
+    expect(proxy.seen.slice(6).every((r) => r.target.startsWith("http://www.someschool.edu/o/0") && r.target.endsWith(`?${d.suffix}`))).toBe(true);
     // 1000 octets over 8000 kbit/s is 1 ms of access delay.
     expect(d.model?.accessDelayMs).toBe(1);
     expect(d.model?.hitFraction).toBe(0.6);
+  });
+
+  it("times the LAN delay on an object of its own before the mix, without the call's headers, and feeds the model with it", async () => {
+    const proxy = await cachingProxy();
+    const out = await httpmixProbe.run(params(proxy.port, { headers: { "Cache-Control": "no-cache" }, model: { internetDelayMs: 0, accessKbit: 8000, lanSamples: 3 } }), context());
+    const lan = out.data.lan!;
+    expect(lan.url).toMatch(/^http:\/\/www\.someschool\.edu\/o\/001\?l7lab-lan=[0-9a-f]{12}$/);
+    expect(proxy.seen.slice(0, 4).map((r) => r.target)).toEqual([lan.url, lan.url, lan.url, lan.url]);
+    expect(proxy.seen.slice(0, 4).every((r) => r.headers["cache-control"] === undefined)).toBe(true);
+    expect(lan.prime).toMatchObject({ status: 200, cache: "MISS from fake" });
+    expect(lan).toMatchObject({ requests: 3, hits: 3 });
+    expect(lan.hit.count).toBe(3);
+    expect(out.data.model?.lanDelayMs).toBe(lan.hit.meanMs);
+    // The mix itself kept its no-cache header, and its URLs are not the LAN object's.
+    expect(out.data.hits).toBe(0);
+    expect(proxy.seen.slice(4).every((r) => r.headers["cache-control"] === "no-cache" && r.target !== lan.url)).toBe(true);
+  });
+
+  it("without a model times no LAN delay and sends only the mix", async () => {
+    const proxy = await cachingProxy();
+    const out = await httpmixProbe.run(params(proxy.port), context());
+    expect(out.data.lan).toBeUndefined();
+    expect(proxy.seen).toHaveLength(25);
+  });
+
+  it("computes the ideal hit rate from what was answered: repeats of an object that failed are no repeats", async () => {
+    const proxy = await cachingProxy();
+    // Object 13 is a 404; in this sequence it is asked for 4 times.
+    const out = await httpmixProbe.run(params(proxy.port, { objects: 15, requests: 40 }), context());
+    const failing = requestSequenceFor(15, 40).filter((n) => n === 13).length;
+    expect(failing).toBe(4);
+    const answeredCount = 40 - failing;
+    const repeats = answeredCount - 14; // every answered object's first request is no repeat
+    expect(out.data.failed).toBe(failing);
+    expect(out.data.repeats).toBe(repeats);
+    expect(out.data.idealHitRate).toBe(Math.round((repeats / answeredCount) * 1000) / 1000); // 22 / 36, not the planned 25 / 40
+    expect(out.data.hits).toBe(repeats);
   });
 
   it("a second call with fresh URLs misses again; without fresh it hits what the first call left", async () => {

@@ -4,14 +4,26 @@ import { InvalidInputError } from "../../common/errors.ts";
 import { httpProbe, labTargetProblems, paramProblems as httpParamProblems, type HttpResult } from "../http/http-probe.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
-import { compareWithModel, type LatencySummary, type ModelComparison, objectUrl, idealHitRate, requestSequence, summarize } from "./workload.ts";
+import {
+  compareWithModel,
+  type LatencySummary,
+  type ModelComparison,
+  objectUrl,
+  idealHitRate,
+  type ObservedRequest,
+  observedRepeats,
+  requestSequence,
+  summarize,
+} from "./workload.ts";
 
-export { compareWithModel, idealHitRate, objectUrl, percentile, prng, requestSequence, summarize } from "./workload.ts";
+export { compareWithModel, idealHitRate, objectUrl, observedRepeats, percentile, prng, requestSequence, summarize } from "./workload.ts";
 
 const WHAT = "HTTP mix probe parameters";
 /** At most this many requests in one call, and this many listed one by one in the result. */
 export const MAX_REQUESTS = 10_000;
 export const MAX_LISTED = 500;
+/** Hits of the LAN object that time the LAN delay, by default. */
+export const DEFAULT_LAN_SAMPLES = 5;
 
 export const httpmixParamsSchema = Type.Object(
   {
@@ -43,8 +55,15 @@ export const httpmixParamsSchema = Type.Object(
         {
           internetDelayMs: Type.Number({ minimum: 0, description: "The delay from the access link to the origin and back (the origin's configured delay)" }),
           accessKbit: Type.Number({ exclusiveMinimum: 0, description: "The access link's rate in kbit/s" }),
+          lanSamples: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 100,
+              description: `Before the mix, object 1 under a URL of its own is fetched once through the proxy and then this many times more; the mean of those hits is the model's LAN delay (default ${DEFAULT_LAN_SAMPLES})`,
+            }),
+          ),
         },
-        { additionalProperties: false, description: "Compare the mean with the slides' model: miss fraction x (Internet delay + access delay) + hit fraction x LAN delay" },
+        { additionalProperties: false, description: "Compare the mean with the slides' model: miss fraction x (Internet delay + access delay) + hit fraction x LAN delay, the LAN delay timed through the proxy before the mix" },
       ),
     ),
   },
@@ -62,11 +81,29 @@ export interface HttpmixRequest {
   error?: string;
 }
 
+/** The LAN delay, timed apart from the mix: hits of an object the mix does not ask for. */
+export interface LanMeasurement {
+  /** The URL timed (object 1 with a query of its own). */
+  url: string;
+  /** The first fetch, which puts the object in the proxy's cache: its status and time. */
+  prime: { status: number; cache?: string; totalMs: number };
+  /** Fetches after the first, and how many of them the proxy answered from its cache. */
+  requests: number;
+  hits: number;
+  /** The hits' times; their mean is the model's LAN delay. */
+  hit: LatencySummary;
+}
+
 export interface HttpmixResult {
   requests: number;
   objects: number;
-  /** The hit rate a cache that keeps everything would reach on this sequence. */
+  /**
+   * The hit rate a cache that keeps everything could have reached on the requests as they went
+   * out: the share of answered requests whose URL had been answered before they were sent.
+   */
   idealHitRate: number;
+  /** Those answered requests for a URL answered before: the hits such a cache would give. */
+  repeats: number;
   /** Requests the proxy answered from its cache (X-Cache says HIT). */
   hits: number;
   misses: number;
@@ -86,6 +123,8 @@ export interface HttpmixResult {
   /** The query string added to every URL (fresh), or "". */
   suffix: string;
   model?: ModelComparison;
+  /** With a model and a proxy: the LAN delay, measured before the mix. */
+  lan?: LanMeasurement;
   /** The first 500 requests, in order. */
   sequence: HttpmixRequest[];
 }
@@ -105,6 +144,36 @@ export function paramProblems(params: HttpmixParams): string[] {
 const isHit = (cache: string | undefined) => cache !== undefined && /\bHIT\b/i.test(cache);
 const answered = (status: number) => (status >= 200 && status < 300) || status === 304;
 
+/**
+ * Times the LAN: object 1, under a URL no other request uses, fetched once through the proxy (a
+ * miss that puts it in the cache) and then `samples` times more. The hits cross only the LAN
+ * between the client and the proxy. The call's own headers are left out: they may forbid the cache
+ * (no-cache), and the LAN delay is what a hit costs.
+ */
+async function measureLan(params: HttpmixParams & { proxy: string }, samples: number, ctx: ProbeContext, transcript: Transcript): Promise<LanMeasurement> {
+  const url = objectUrl(params.url, 1, params.pad ?? 3, `l7lab-lan=${randomBytes(6).toString("hex")}`);
+  const get = async () => {
+    const outcome = await httpProbe.run({ url, proxy: params.proxy, ...(params.timeoutMs ? { timeoutMs: params.timeoutMs } : {}) }, ctx);
+    return { ok: outcome.ok && answered(outcome.data.status), status: outcome.data.status, cache: outcome.data.cache, totalMs: outcome.data.timing.totalMs };
+  };
+  const first = await get();
+  const hitTimes: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (ctx.signal.aborted) throw ctx.signal.reason;
+    const r = await get();
+    if (r.ok && isHit(r.cache)) hitTimes.push(r.totalMs);
+  }
+  const hit = summarize(hitTimes);
+  transcript.note(params.proxy, `LAN delay: ${hit.count} of ${samples} fetches of ${url} after the first were hits, mean ${hit.meanMs} ms`);
+  return {
+    url,
+    prime: { status: first.status, ...(first.cache !== undefined ? { cache: first.cache } : {}), totalMs: first.totalMs },
+    requests: samples,
+    hits: hitTimes.length,
+    hit,
+  };
+}
+
 async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutcome<HttpmixResult>> {
   const problems = paramProblems(params);
   if (problems.length > 0) throw new InvalidInputError(WHAT, problems);
@@ -113,7 +182,8 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
   const suffix = params.fresh === false ? "" : `l7lab-mix=${randomBytes(6).toString("hex")}`;
   const transcript = new Transcript();
   const peer = params.proxy ?? "origin";
-  transcript.note(peer, `${params.requests} requests for ${params.objects} objects (ideal hit rate ${idealHitRate(sequence).toFixed(3)})${suffix ? `, URLs end in ?${suffix}` : ""}`);
+  transcript.note(peer, `${params.requests} requests for ${params.objects} objects, ${Math.round(idealHitRate(sequence) * params.requests)} of them repeats${suffix ? `, URLs end in ?${suffix}` : ""}`);
+  const lan = params.model && params.proxy ? await measureLan({ ...params, proxy: params.proxy }, params.model.lanSamples ?? DEFAULT_LAN_SAMPLES, ctx, transcript) : undefined;
 
   const listed: HttpmixRequest[] = [];
   const hitTimes: number[] = [];
@@ -124,8 +194,10 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
   let failed = 0;
   const concurrency = params.concurrency ?? 1;
   const listedAt = new Map<number, HttpmixRequest>();
+  const observed: ObservedRequest[] = [];
   let next = 0;
   const one = async (index: number, n: number): Promise<void> => {
+    const startMs = performance.now();
     const outcome = await httpProbe.run(
       {
         url: objectUrl(params.url, n, pad, suffix),
@@ -136,6 +208,7 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
       ctx,
     );
     const r: HttpResult = outcome.data;
+    observed.push({ key: r.url, startMs, endMs: performance.now(), answered: outcome.ok && answered(r.status) });
     const entry: HttpmixRequest = { n, status: r.status, ...(r.cache !== undefined ? { cache: r.cache } : {}), totalMs: r.timing.totalMs };
     if (!outcome.ok) entry.error = outcome.error?.message ?? "no answer";
     statuses[String(r.status)] = (statuses[String(r.status)] ?? 0) + 1;
@@ -168,10 +241,12 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
   }
   const all = summarize([...hitTimes, ...missTimes]);
   const hits = hitTimes.length;
+  const ideal = observedRepeats(observed);
   const data: HttpmixResult = {
     requests: sequence.length,
     objects: params.objects,
-    idealHitRate: Math.round(idealHitRate(sequence) * 1000) / 1000,
+    idealHitRate: ideal.rate,
+    repeats: ideal.repeats,
     hits,
     misses: missTimes.length,
     hitRate: okCount === 0 ? 0 : Math.round((hits / okCount) * 1000) / 1000,
@@ -188,10 +263,13 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
     suffix,
     sequence: listed,
   };
+  if (lan) data.lan = lan;
   if (params.model) {
-    data.model = compareWithModel(params.model, { hitFraction: data.hitRate, meanObjectBytes: data.meanObjectBytes, lanDelayMs: data.hit.meanMs, measuredMeanMs: all.meanMs });
+    // The LAN delay comes from the hits timed before the mix; without a proxy nothing can hit, and it is 0.
+    const { internetDelayMs, accessKbit } = params.model;
+    data.model = compareWithModel({ internetDelayMs, accessKbit }, { hitFraction: data.hitRate, meanObjectBytes: data.meanObjectBytes, lanDelayMs: lan?.hit.meanMs ?? 0, measuredMeanMs: all.meanMs });
   }
-  transcript.note(peer, `${hits} hits, ${data.misses} misses, ${failed} failed; mean ${all.meanMs} ms (hits ${data.hit.meanMs} ms, misses ${data.miss.meanMs} ms), p95 ${all.p95Ms} ms`);
+  transcript.note(peer, `${hits} hits of ${ideal.repeats} repeats, ${data.misses} misses, ${failed} failed; mean ${all.meanMs} ms (hits ${data.hit.meanMs} ms, misses ${data.miss.meanMs} ms), p95 ${all.p95Ms} ms`);
   if (data.model) transcript.note(peer, `model: ${data.model.predictedMeanMs} ms predicted, ${data.model.measuredMeanMs} ms measured (${data.model.errorPercent}%)`);
   return { ok: true, data, transcript: transcript.lines };
 }
@@ -199,8 +277,9 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
 /**
  * The HTTP request-mix probe: replays a sequence of GETs for numbered objects, one at a time, each
  * on its own connection (as the http probe makes them), and reports the cache's hits and misses,
- * the hit rate against the ideal one, the latency of hits and of misses, and, given the access
- * link's rate and the Internet delay, the slides' model of the mean next to the measured mean.
+ * the hit rate against the ideal one (computed from the requests as they were answered), the
+ * latency of hits and of misses, and, given the access link's rate and the Internet delay, the
+ * slides' model of the mean next to the measured mean, its LAN delay timed apart before the mix.
  */
 export const httpmixProbe: Probe<typeof httpmixParamsSchema, HttpmixResult> = {
   name: "httpmix",

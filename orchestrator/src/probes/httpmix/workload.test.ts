@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compareWithModel, idealHitRate, objectUrl, percentile, prng, requestSequence, summarize } from "./workload.ts";
+import { compareWithModel, idealHitRate, objectUrl, observedRepeats, percentile, prng, requestSequence, summarize } from "./workload.ts";
 
 describe("requestSequence", () => {
   it("asks for every object once and places each repeat after its object's first request", () => {
@@ -32,6 +32,27 @@ describe("requestSequence", () => {
   it("refuses fewer requests than objects, and no objects", () => {
     expect(() => requestSequence(10, 9, 1)).toThrow(/requests must be a whole number >= objects \(10\)/);
     expect(() => requestSequence(0, 5, 1)).toThrow(/objects must be/);
+  });
+});
+
+describe("observedRepeats", () => {
+  const at = (key: string, startMs: number, endMs: number, answered = true) => ({ key, startMs, endMs, answered });
+
+  it("counts, one request after another, the requests for a URL answered before", () => {
+    expect(observedRepeats([at("a", 0, 1), at("b", 1, 2), at("a", 2, 3), at("a", 3, 4)])).toEqual({ answered: 4, repeats: 2, rate: 0.5 });
+  });
+
+  it("leaves out failed requests: a repeat of an object never answered is none, and a failure is not in the rate", () => {
+    expect(observedRepeats([at("a", 0, 1, false), at("a", 1, 2), at("b", 2, 3, false), at("a", 3, 4)])).toEqual({ answered: 2, repeats: 1, rate: 0.5 });
+  });
+
+  it("does not count a request sent before the first answer for its URL came (racing requests)", () => {
+    expect(observedRepeats([at("a", 0, 10), at("a", 5, 12), at("a", 10, 11)])).toEqual({ answered: 3, repeats: 1, rate: 0.333 });
+  });
+
+  it("is 0 with nothing answered", () => {
+    expect(observedRepeats([])).toEqual({ answered: 0, repeats: 0, rate: 0 });
+    expect(observedRepeats([at("a", 0, 1, false)])).toEqual({ answered: 0, repeats: 0, rate: 0 });
   });
 });
 

@@ -50,6 +50,43 @@ export function idealHitRate(sequence: readonly number[]): number {
   return sequence.length === 0 ? 0 : repeats / sequence.length;
 }
 
+/** One request of a mix as it went out: what it asked for, when it was sent and answered, and whether it got an object. */
+export interface ObservedRequest {
+  /** What a cache keys the object by: the URL as sent. */
+  key: string;
+  startMs: number;
+  endMs: number;
+  answered: boolean;
+}
+
+/**
+ * The hit rate that a cache keeping everything could have reached on the requests as they were
+ * observed: an answered request is a repeat when an earlier request for the same URL had been
+ * answered before it was sent (a request that failed put nothing in the cache, and a request still
+ * under way cannot be hit yet). The rate is repeats / answered requests, as the measured hit rate is.
+ */
+export function observedRepeats(requests: readonly ObservedRequest[]): { answered: number; repeats: number; rate: number } {
+  // Per URL, the two earliest answers (a request may not count its own answer).
+  const earliest = new Map<string, { first: number; firstIndex: number; second: number }>();
+  requests.forEach((r, index) => {
+    if (!r.answered) return;
+    const e = earliest.get(r.key);
+    if (e === undefined) earliest.set(r.key, { first: r.endMs, firstIndex: index, second: Infinity });
+    else if (r.endMs < e.first) earliest.set(r.key, { first: r.endMs, firstIndex: index, second: e.first });
+    else if (r.endMs < e.second) e.second = r.endMs;
+  });
+  let answered = 0;
+  let repeats = 0;
+  requests.forEach((r, index) => {
+    if (!r.answered) return;
+    answered++;
+    const e = earliest.get(r.key)!;
+    const before = e.firstIndex === index ? e.second : e.first;
+    if (before <= r.startMs) repeats++;
+  });
+  return { answered, repeats, rate: answered === 0 ? 0 : Math.round((repeats / answered) * 1000) / 1000 };
+}
+
 /** The URL of object n: "{n}" in the template becomes n, left-padded with zeros to `pad` digits. */
 export function objectUrl(template: string, n: number, pad: number, suffix = ""): string {
   const url = template.replaceAll("{n}", String(n).padStart(pad, "0"));
@@ -98,7 +135,8 @@ export interface ModelInputs {
  * The slides' model of an institutional cache: total delay = miss fraction x (Internet delay +
  * access delay) + hit fraction x LAN delay. Here the access delay is the time to send the mean
  * object over the access link (size / rate; with one request at a time there is no queue), and
- * the LAN delay is the measured mean time of the hits (0 when nothing hit).
+ * the LAN delay is measured apart from the mix (the probe times hits of an object of its own
+ * before the mix), so that the model does not take its hit term from the requests it predicts.
  */
 export interface ModelComparison extends ModelInputs {
   hitFraction: number;
