@@ -34,6 +34,14 @@ describe("the logs probe", () => {
     expect(since.data.count).toBe(0); // only the first line exists at the first read, and it is older than the mark
   });
 
+  it("with regex, gives each line's capture groups, for later steps' templates", async () => {
+    const docker = growingDocker({ ns1: ["ABC1: sender non-delivery notification: DEF2"] });
+    const out = await logsProbe.run({ services: ["ns1"], pattern: "ABC1: sender non-delivery notification: ([0-9A-F]+)(x)?$", regex: true, settleMs: 0 }, ctx(docker));
+    expect(out.data.lines[0]?.groups).toEqual(["DEF2", ""]);
+    const plain = await logsProbe.run({ services: ["ns1"], pattern: "ABC1", settleMs: 0 }, ctx(growingDocker({ ns1: ["ABC1"] })));
+    expect(plain.data.lines[0]).not.toHaveProperty("groups");
+  });
+
   it("with waitMs, reads again until enough lines match", async () => {
     const docker = growingDocker({ ns1: ["boot", "noise", "saved mail to INBOX"] });
     const out = await logsProbe.run({ services: ["ns1"], pattern: "saved mail", waitMs: 5000, settleMs: 0 }, ctx(docker));

@@ -7,7 +7,7 @@ import { Transcript } from "../transcript.ts";
 const Params = Type.Object(
   {
     services: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "compose services whose logs are read" }),
-    pattern: Type.String({ minLength: 1, description: "a line counts when it contains this text (or matches it, with regex: true)" }),
+    pattern: Type.String({ minLength: 1, description: "a line counts when it contains this text (or matches it, with regex: true; its capture groups are in each line's `groups`)" }),
     regex: Type.Optional(Type.Boolean({ default: false })),
     since: Type.Optional(Type.String({ description: "count only lines logged after this earlier step of the run started" })),
     maxLines: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 50 })),
@@ -26,6 +26,8 @@ export interface LogMatch {
   service: string;
   at: string;
   text: string;
+  /** With regex: the pattern's capture groups in this line ("" for one that took part in no match), for later steps' templates. */
+  groups?: string[];
 }
 
 export interface LogsResult {
@@ -83,7 +85,10 @@ export const logsProbe: Probe<typeof Params, LogsResult> = {
         if (note) transcript.client(service, `logs ${service}${sinceMs !== undefined ? ` since ${new Date(sinceMs).toISOString()}` : ""} | grep ${JSON.stringify(params.pattern)}`);
         const lines = (await ctx.docker.logs(service, sinceMs !== undefined ? { sinceMs } : {})).filter((l) => matches(l.text));
         byService[service] = lines.length;
-        for (const l of lines) found.push({ service, at: new Date(l.at).toISOString(), text: l.text });
+        for (const l of lines) {
+          const groups = matcher?.exec(l.text)?.slice(1).map((g) => g ?? "");
+          found.push({ service, at: new Date(l.at).toISOString(), text: l.text, ...(groups && groups.length > 0 ? { groups } : {}) });
+        }
       }
       return { found, byService };
     };
