@@ -1,64 +1,12 @@
 /** Test doubles for the scenario engine: a virtual clock, a fake Docker, fake probes, a small topology. */
 import { Type, type TSchema } from "typebox";
-import type { Clock } from "../../common/clock.ts";
 import { DockerError } from "../../common/errors.ts";
 import type { ContainerHealth, NetFaultHandle, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
 import { Topology } from "../../docker/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../../probes/probe.ts";
 
-/**
- * Time that passes only when everything else is waiting: each time the event loop comes round, the
- * earliest pending sleep ends and `now()` jumps to its end. Work done in promises takes no time.
- */
-export class VirtualClock implements Clock {
-  #now: number;
-  #seq = 0;
-  #timers: { at: number; seq: number; resolve: () => void }[] = [];
-  #scheduled = false;
-
-  constructor(start = Date.UTC(2025, 0, 1)) {
-    this.#now = start;
-  }
-
-  now(): number {
-    return this.#now;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason as Error);
-      const timer = {
-        at: this.#now + ms,
-        seq: this.#seq++,
-        resolve: () => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        },
-      };
-      const onAbort = () => {
-        this.#timers = this.#timers.filter((t) => t !== timer);
-        reject(signal!.reason as Error);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.#timers.push(timer);
-      this.#schedule();
-    });
-  }
-
-  #schedule(): void {
-    if (this.#scheduled) return;
-    this.#scheduled = true;
-    setImmediate(() => {
-      this.#scheduled = false;
-      this.#timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = this.#timers.shift();
-      if (!next) return;
-      this.#now = Math.max(this.#now, next.at);
-      next.resolve();
-      if (this.#timers.length > 0) this.#schedule();
-    });
-  }
-}
+// The virtual clock lives with the other test clocks.
+export { VirtualClock } from "../../common/testing/fake-clock.ts";
 
 export interface FakeService {
   state: string;
