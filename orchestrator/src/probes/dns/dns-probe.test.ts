@@ -1,7 +1,8 @@
 import { Value } from "typebox/value";
-import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../common/clock.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -23,9 +24,19 @@ const otherTopology = new Topology("l7lab", [service("resolver", "dns-resolver",
   { name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" },
 ]);
 
+/** The probe's timeouts run on it: it stands still, so an answered query never times out. */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 function context(signal = new AbortController().signal): ProbeContext {
-  return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
+  return { signal, clock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
 }
+/** A server that never answers: once it has a query, the clock runs out that query's timeout. */
+const silent = (timeoutMs: number): FakeHandler => () => {
+  void clock.advance(timeoutMs);
+  return undefined;
+};
 
 const servers: FakeDnsServer[] = [];
 afterEach(async () => {
@@ -128,7 +139,7 @@ describe("dnsProbe", () => {
   });
 
   it("no answer at all is ok: false with a timeout error", async () => {
-    const s = await fake(() => undefined);
+    const s = await fake(silent(40));
     const out = await run({ name: "www.hamburger.edu", port: s.port, timeoutMs: 40, retries: 1 });
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_TIMEOUT");
@@ -166,7 +177,7 @@ describe("dnsProbe", () => {
   });
 
   it("iterative: a silent root is ok: false", async () => {
-    const s = await fake(() => undefined);
+    const s = await fake(silent(40));
     const out = await run({ mode: "iterative", name: "www.hamburger.edu", port: s.port, timeoutMs: 40, retries: 0 });
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_TIMEOUT");
@@ -177,7 +188,9 @@ describe("dnsProbe", () => {
   it("stops when the signal aborts", async () => {
     const s = await fake(() => undefined);
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 20);
-    await expect(run({ name: "www.hamburger.edu", port: s.port, timeoutMs: 5000 }, context(controller.signal))).rejects.toThrow("step cancelled");
+    const running = run({ name: "www.hamburger.edu", port: s.port, timeoutMs: 5000 }, context(controller.signal));
+    await eventually(() => expect(s.queries).toHaveLength(1));
+    controller.abort(new Error("step cancelled"));
+    await expect(running).rejects.toThrow("step cancelled");
   });
 });

@@ -72,6 +72,7 @@ async function lookup(params: DnsProbeParams, mode: "recursive" | "direct", ctx:
       retries: params.retries,
       tcp: params.tcp,
       signal: ctx.signal,
+      clock: ctx.clock,
       transcript,
     });
     const first = response.answers[0];
@@ -100,6 +101,7 @@ async function trace(params: DnsProbeParams, ctx: ProbeContext): Promise<ProbeOu
     retries: params.retries,
     tcp: params.tcp,
     signal: ctx.signal,
+    clock: ctx.clock,
     transcript,
     allowAddress: (address) => ctx.topology.isLabAddress(address),
   });

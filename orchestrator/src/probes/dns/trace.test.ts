@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { formatTranscript, Transcript } from "../transcript.ts";
 import { authority, type FakeDnsServer, type FakeHandler, RCODE, respond, rr, soaRecord, startFakeDnsServer } from "./fake-dns-server.ts";
 import { type Route, traceIterative, type TraceOptions } from "./trace.ts";
@@ -45,6 +46,18 @@ const zones = {
   glueless: authority("glueless.edu", [soaRecord("glueless.edu"), rr("www.glueless.edu", "A", "203.0.113.9")]),
 };
 
+/** The clock of the queries' timeouts: it stands still, so an answered query never times out. */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
+const TIMEOUT_MS = 150;
+/** A server that never answers: once it has the query, the clock runs out that query's timeout. */
+const silent: FakeHandler = () => {
+  void clock.advance(TIMEOUT_MS);
+  return undefined;
+};
+
 const servers: FakeDnsServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -69,11 +82,11 @@ async function lab(map: Record<string, FakeHandler>): Promise<{ route: Route; fa
 const both: FakeHandler = (q, t) => (q.questions?.[0]?.name.endsWith("glueless.edu") ? zones.glueless(q, t) : zones.hamburger(q, t));
 
 async function standardLab() {
-  return lab({ [ROOT]: zones.root, [EDU]: zones.edu, [HAMBURGER]: both, [SOMESCHOOL]: zones.someschool, [BLACKHOLE]: () => undefined });
+  return lab({ [ROOT]: zones.root, [EDU]: zones.edu, [HAMBURGER]: both, [SOMESCHOOL]: zones.someschool, [BLACKHOLE]: silent });
 }
 
 function trace(route: Route, opts: Partial<TraceOptions> & { name: string }) {
-  return traceIterative({ type: "A", root: ROOT, route, timeoutMs: 150, retries: 0, ...opts });
+  return traceIterative({ type: "A", root: ROOT, route, timeoutMs: TIMEOUT_MS, retries: 0, clock, ...opts });
 }
 
 describe("traceIterative against fake servers", () => {
@@ -182,7 +195,7 @@ describe("traceIterative against fake servers", () => {
   });
 
   it("ends with no answering server when the root is silent", async () => {
-    const { route } = await lab({ [ROOT]: () => undefined });
+    const { route } = await lab({ [ROOT]: silent });
     const r = await trace(route, { name: "www.hamburger.edu" });
     expect(r.servers).toEqual([]);
     expect(r.zones).toEqual([]);
@@ -194,7 +207,7 @@ describe("traceIterative against fake servers", () => {
     // The root answers itself, so only 127.0.0.1 is contacted.
     const s = await startFakeDnsServer(authority(".", [rr("localhost", "A", "127.0.0.1")]));
     servers.push(s);
-    const r = await traceIterative({ name: "localhost", type: "A", root: "127.0.0.1", port: s.port, timeoutMs: 100, retries: 0 });
+    const r = await traceIterative({ name: "localhost", type: "A", root: "127.0.0.1", port: s.port, timeoutMs: 100, retries: 0, clock });
     expect(r.addresses).toEqual(["127.0.0.1"]);
     expect(r.hops[0]?.response?.port).toBe(s.port);
   });

@@ -1,3 +1,4 @@
+import type { Clock } from "../../common/clock.ts";
 import { ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import { Transcript } from "../transcript.ts";
 import { absoluteName } from "./names.ts";
@@ -25,6 +26,8 @@ export interface TraceOptions {
   tcp?: boolean;
   signal?: AbortSignal;
   transcript?: Transcript;
+  /** What times the queries' timeouts; default the system clock. */
+  clock?: Clock;
   /** Most queries in all (glue lookups included); default 30. */
   maxHops?: number;
   /** Most CNAMEs followed; default 8. */
@@ -138,6 +141,7 @@ async function resolve(run: Run, name: string, type: DnsQueryType, depth: number
         retries: opts.retries,
         tcp: opts.tcp,
         signal: opts.signal,
+        clock: opts.clock,
         transcript,
       });
     } catch (err) {

@@ -2,12 +2,19 @@ import dgram from "node:dgram";
 import { getEventListeners } from "node:events";
 import net from "node:net";
 import type { Packet } from "dns-packet";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import { formatTranscript, Transcript } from "../transcript.ts";
 import { AA, type FakeDnsServer, type FakeHandler, RCODE, respond, rr, startFakeDnsServer, TC } from "./fake-dns-server.ts";
 import { queryServer, type QueryServerOptions } from "./transport.ts";
 
+/** The clock of the timeouts: it stands still unless a test moves it, so nothing times out by accident. */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 const servers: FakeDnsServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -23,7 +30,7 @@ const answerA = (q: Packet): Packet => respond(q, { flags: AA, answers: [rr("www
 
 function ask(server: FakeDnsServer, extra: Partial<QueryServerOptions> = {}) {
   const transcript = new Transcript();
-  const opts: QueryServerOptions = { server: "127.0.0.1", port: server.port, name: "www.someschool.edu", type: "A", id: 4711, timeoutMs: 150, retries: 0, transcript, ...extra };
+  const opts: QueryServerOptions = { server: "127.0.0.1", port: server.port, name: "www.someschool.edu", type: "A", id: 4711, timeoutMs: 150, retries: 0, transcript, clock, ...extra };
   return { transcript, result: queryServer(opts) };
 }
 
@@ -63,6 +70,9 @@ describe("queryServer over UDP", () => {
     let n = 0;
     const s = await fake((q) => (++n === 1 ? undefined : answerA(q)));
     const { transcript, result } = ask(s, { timeoutMs: 150, retries: 2 });
+    await eventually(() => expect(s.queries).toHaveLength(1));
+    expect(clock.pending()).toEqual([150]);
+    await clock.advance(150);
     const r = await result;
     expect(r.answers.map((a) => a.data)).toEqual(["198.51.100.7"]);
     expect(s.queries.map((q) => q.id)).toEqual([4711, 4711]);
@@ -74,7 +84,12 @@ describe("queryServer over UDP", () => {
   it("gives up with ProbeTimeoutError after retries + 1 attempts", async () => {
     const s = await fake(() => undefined);
     const { transcript, result } = ask(s, { timeoutMs: 40, retries: 1 });
-    await expect(result).rejects.toBeInstanceOf(ProbeTimeoutError);
+    const outcome = result.catch((e: unknown) => e);
+    for (const sent of [1, 2]) {
+      await eventually(() => expect(s.queries).toHaveLength(sent));
+      await clock.advance(40);
+    }
+    expect(await outcome).toBeInstanceOf(ProbeTimeoutError);
     expect(s.queries).toHaveLength(2);
     expect(formatTranscript(transcript.lines)).toContain("* no answer within 40 ms after 2 attempt(s); giving up");
   });
@@ -105,15 +120,18 @@ describe("queryServer over UDP", () => {
     await new Promise<void>((r) => socket.bind(0, "127.0.0.1", r));
     const port = socket.address().port;
     await new Promise<void>((r) => socket.close(() => r()));
-    const started = performance.now();
-    const err = await queryServer({ server: "127.0.0.1", port, name: "x.", type: "A", timeoutMs: 2000, retries: 0 }).catch((e: unknown) => e);
+    // The clock stands still: only the ICMP error can end the query.
+    const err = await queryServer({ server: "127.0.0.1", port, name: "x.", type: "A", timeoutMs: 2000, retries: 0, clock }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProbeNetworkError);
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it("times out when only mismatching responses come", async () => {
     const s = await fake((q) => ({ ...answerA(q), id: 1 }));
-    await expect(ask(s, { timeoutMs: 50 }).result).rejects.toBeInstanceOf(ProbeTimeoutError);
+    const { transcript, result } = ask(s, { timeoutMs: 50 });
+    const outcome = result.catch((e: unknown) => e);
+    await eventually(() => expect(formatTranscript(transcript.lines)).toContain("* ignored a datagram that does not answer the query: id 1 instead of 4711"));
+    await clock.advance(50);
+    expect(await outcome).toBeInstanceOf(ProbeTimeoutError);
   });
 });
 
@@ -150,7 +168,10 @@ describe("queryServer over TCP", () => {
 
   it("times out over TCP when no reply comes", async () => {
     const s = await fake(() => undefined);
-    await expect(ask(s, { tcp: true, timeoutMs: 60 }).result).rejects.toBeInstanceOf(ProbeTimeoutError);
+    const outcome = ask(s, { tcp: true, timeoutMs: 60 }).result.catch((e: unknown) => e);
+    await eventually(() => expect(s.queries).toHaveLength(1));
+    await clock.advance(60);
+    expect(await outcome).toBeInstanceOf(ProbeTimeoutError);
   });
 
   it("reports a refused connection as ProbeNetworkError", async () => {
@@ -158,7 +179,7 @@ describe("queryServer over TCP", () => {
     await new Promise<void>((r) => probe.listen(0, "127.0.0.1", r));
     const port = (probe.address() as net.AddressInfo).port;
     await new Promise<void>((r) => probe.close(() => r()));
-    const err = await queryServer({ server: "127.0.0.1", port, name: "x.", type: "A", tcp: true, timeoutMs: 500 }).catch((e: unknown) => e);
+    const err = await queryServer({ server: "127.0.0.1", port, name: "x.", type: "A", tcp: true, timeoutMs: 500, clock }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProbeNetworkError);
   });
 });
@@ -167,11 +188,12 @@ describe("queryServer guards", () => {
   it("stops at once when aborted", async () => {
     const s = await fake(() => undefined);
     const controller = new AbortController();
-    const started = performance.now();
     const { result } = ask(s, { timeoutMs: 5000, signal: controller.signal });
-    setTimeout(() => controller.abort(new Error("cancelled")), 20);
+    await eventually(() => expect(s.queries).toHaveLength(1));
+    // The clock stands still: only the abort can end the query.
+    controller.abort(new Error("cancelled"));
     await expect(result).rejects.toThrow("cancelled");
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(clock.pending()).toEqual([]);
   });
 
   it("leaves no abort listener behind", async () => {

@@ -2,6 +2,7 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { randomInt } from "node:crypto";
 import dnsPacket, { type Packet } from "dns-packet";
+import { type Clock, startTimer, systemClock } from "../../common/clock.ts";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import { Transcript } from "../transcript.ts";
 import { describeQuery, describeResponse } from "./format.ts";
@@ -34,6 +35,8 @@ export interface QueryServerOptions {
   tcp?: boolean;
   signal?: AbortSignal;
   transcript?: Transcript;
+  /** What times the timeouts; default the system clock (tests drive a fake one). */
+  clock?: Clock;
 }
 
 interface Exchange {
@@ -46,6 +49,7 @@ interface Exchange {
   retries: number;
   signal: AbortSignal | undefined;
   transcript: Transcript;
+  clock: Clock;
 }
 
 interface Received {
@@ -94,12 +98,12 @@ function exchangeUdp(x: Exchange): Promise<Received> {
   return new Promise<Received>((resolve, reject) => {
     const socket = dgram.createSocket(net.isIPv6(x.server) ? "udp6" : "udp4");
     const wire = dnsPacket.encode(x.query);
-    let timer: NodeJS.Timeout | undefined;
+    let cancelTimer: (() => void) | undefined;
     let attempt = 0;
     let sentAt = 0;
     const onAbort = () => s.reject(x.signal?.reason);
     const s = settler<Received>(resolve, reject, () => {
-      clearTimeout(timer);
+      cancelTimer?.();
       x.signal?.removeEventListener("abort", onAbort);
       socket.close();
     });
@@ -109,7 +113,7 @@ function exchangeUdp(x: Exchange): Promise<Received> {
       socket.send(wire, (err) => {
         if (err) s.reject(new ProbeNetworkError("DNS", x.peer, err.message, { cause: err }));
       });
-      timer = setTimeout(onTimeout, x.timeoutMs);
+      cancelTimer = startTimer(x.clock, x.timeoutMs, onTimeout);
     };
     const onTimeout = () => {
       if (attempt < x.retries) {
@@ -155,12 +159,12 @@ function exchangeTcp(x: Exchange): Promise<Received> {
     const socket = net.connect({ host: x.server, port: x.port });
     let buffered = Buffer.alloc(0);
     const onAbort = () => s.reject(x.signal?.reason);
-    const timer = setTimeout(() => {
+    const cancelTimer = startTimer(x.clock, x.timeoutMs, () => {
       x.transcript.note(x.peer, `no answer over TCP within ${x.timeoutMs} ms; giving up`);
       s.reject(new ProbeTimeoutError("DNS", x.peer, x.timeoutMs, `${what(x.spec)} over TCP`));
-    }, x.timeoutMs);
+    });
     const s = settler<Received>(resolve, reject, () => {
-      clearTimeout(timer);
+      cancelTimer();
       x.signal?.removeEventListener("abort", onAbort);
       socket.destroy();
     });
@@ -225,6 +229,7 @@ export async function queryServer(opts: QueryServerOptions): Promise<DnsResponse
     retries,
     signal: opts.signal,
     transcript: opts.transcript ?? new Transcript(),
+    clock: opts.clock ?? systemClock,
   };
   const report = (received: Received, transport: DnsTransport): DnsResponse => {
     const response = summarize(received.packet, { server: x.server, port, transport, rttMs: received.rttMs, question: spec });
