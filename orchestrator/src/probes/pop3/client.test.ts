@@ -1,13 +1,21 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import { formatTranscript, Transcript } from "../transcript.ts";
 import { type Pop3ConnectOptions, Pop3Client, peerOf } from "./client.ts";
 import { type FakePop3Options, type FakePop3Server, startFakePop3Server, TEST_CA_FILE, testCertificate } from "./fake-pop3-server.ts";
 
 const MESSAGE = "From: alice@crepes.fr\r\nSubject: hi\r\n\r\nHello\r\n.\r\n..foo\r\n";
+
+/** The clients' timeouts run on it: it stands still unless a test moves it, so an answer is never too late. */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 
 const servers: FakePop3Server[] = [];
 const clients: Pop3Client[] = [];
@@ -25,7 +33,7 @@ async function fake(options: FakePop3Options = {}): Promise<FakePop3Server> {
 }
 
 async function connect(port: number, options: Partial<Pop3ConnectOptions> = {}): Promise<Pop3Client> {
-  const client = await Pop3Client.connect({ host: "127.0.0.1", port, timeoutMs: 1000, ...options });
+  const client = await Pop3Client.connect({ host: "127.0.0.1", port, timeoutMs: 1000, clock, ...options });
   clients.push(client);
   return client;
 }
@@ -119,7 +127,7 @@ describe("Pop3Client", () => {
 
   it("a server that is not POP3 is a ProbeNetworkError", async () => {
     const port = await rawServer((socket) => socket.write("* OK IMAP4rev1 ready\r\n"));
-    const error = await Pop3Client.connect({ host: "127.0.0.1", port, timeoutMs: 1000 }).catch((e: unknown) => e);
+    const error = await Pop3Client.connect({ host: "127.0.0.1", port, timeoutMs: 1000, clock }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProbeNetworkError);
     expect((error as Error).message).toBe(
       `POP3 probe could not talk to 127.0.0.1:${port}: protocol error in the answer to connecting and the greeting: expected +OK or -ERR, got "* OK IMAP4rev1 ready"`,
@@ -129,7 +137,10 @@ describe("Pop3Client", () => {
   it("a silent server times out with ProbeTimeoutError and a note", async () => {
     const s = await fake({ silent: true });
     const transcript = new Transcript();
-    const error = await Pop3Client.connect({ host: "127.0.0.1", port: s.port, timeoutMs: 60, transcript }).catch((e: unknown) => e);
+    const connecting = Pop3Client.connect({ host: "127.0.0.1", port: s.port, timeoutMs: 60, transcript, clock }).catch((e: unknown) => e);
+    await clock.sleeping(60);
+    await clock.advance(60);
+    const error = await connecting;
     expect(error).toBeInstanceOf(ProbeTimeoutError);
     expect((error as Error).message).toBe(`POP3 probe got no answer from 127.0.0.1:${s.port} to connecting and the greeting within 60 ms`);
     expect(formatTranscript(transcript.lines)).toBe("* no answer to connecting and the greeting within 60 ms; closing the connection");
@@ -138,13 +149,17 @@ describe("Pop3Client", () => {
   it("a command that gets no answer times out", async () => {
     const s = await fake({ override: (line) => (line === "NOOP" ? "" : undefined) });
     const client = await connect(s.port, { timeoutMs: 60 });
-    await expect(client.noop()).rejects.toThrow(`POP3 probe got no answer from 127.0.0.1:${s.port} to NOOP within 60 ms`);
+    const noop = client.noop().catch((e: unknown) => e);
+    await eventually(() => expect(s.commands).toEqual(["NOOP"]));
+    await clock.advance(60);
+    expect(await noop).toBeInstanceOf(ProbeTimeoutError);
+    expect(((await noop) as Error).message).toBe(`POP3 probe got no answer from 127.0.0.1:${s.port} to NOOP within 60 ms`);
     await expect(client.stat()).rejects.toBeInstanceOf(ProbeTimeoutError);
   });
 
   it("a refused connection is a ProbeNetworkError naming the server", async () => {
     const port = await closedPort();
-    const error = await Pop3Client.connect({ host: "127.0.0.1", port, timeoutMs: 1000 }).catch((e: unknown) => e);
+    const error = await Pop3Client.connect({ host: "127.0.0.1", port, timeoutMs: 1000, clock }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProbeNetworkError);
     expect((error as Error).message).toMatch(new RegExp(`^POP3 probe could not talk to 127\\.0\\.0\\.1:${port}: connect ECONNREFUSED`));
   });
@@ -169,8 +184,11 @@ describe("Pop3Client", () => {
   it("stops when the signal aborts", async () => {
     const s = await fake({ silent: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 20);
-    await expect(Pop3Client.connect({ host: "127.0.0.1", port: s.port, timeoutMs: 5000, signal: controller.signal })).rejects.toThrow("step cancelled");
+    const connecting = Pop3Client.connect({ host: "127.0.0.1", port: s.port, timeoutMs: 5000, signal: controller.signal, clock });
+    // The clock stands still: only the abort can end the wait for the greeting.
+    await clock.sleeping(5000);
+    controller.abort(new Error("step cancelled"));
+    await expect(connecting).rejects.toThrow("step cancelled");
   });
 });
 

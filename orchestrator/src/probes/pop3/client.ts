@@ -1,5 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
+import { type Clock, startTimer, systemClock } from "../../common/clock.ts";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import { Transcript } from "../transcript.ts";
 import { type Pop3Reply, ResponseReader } from "./reader.ts";
@@ -38,6 +39,8 @@ export interface Pop3ConnectOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
   transcript?: Transcript;
+  /** What times the timeouts; default the system clock (tests drive a fake one). */
+  clock?: Clock;
 }
 
 /** "192.0.2.1:110", "[2001:db8::1]:110". */
@@ -50,7 +53,7 @@ interface Waiter {
   /** Tries to finish; true when it did. */
   poll(): boolean;
   reject(error: unknown): void;
-  timer: NodeJS.Timeout;
+  cancelTimer: () => void;
 }
 
 function describeBody(command: string, body: readonly Buffer[]): string[] {
@@ -91,6 +94,7 @@ export class Pop3Client {
   tlsInfo: Pop3TlsInfo | undefined;
 
   readonly #timeoutMs: number;
+  readonly #clock: Clock;
   readonly #tlsOptions: Pop3TlsOptions;
   readonly #signal: AbortSignal | undefined;
   readonly #reader = new ResponseReader();
@@ -107,6 +111,7 @@ export class Pop3Client {
     this.peer = peerOf(options.host, options.port);
     this.transcript = options.transcript ?? new Transcript();
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#clock = options.clock ?? systemClock;
     this.#tlsOptions = options.tls ?? {};
     this.#signal = options.signal;
     if (options.implicitTls) {
@@ -274,10 +279,10 @@ export class Pop3Client {
   #wait(what: string, poll: () => boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (this.#failure !== undefined) return reject(this.#failure);
-      const timer = setTimeout(() => {
+      const cancelTimer = startTimer(this.#clock, this.#timeoutMs, () => {
         this.transcript.note(this.peer, `no answer to ${what} within ${this.#timeoutMs} ms; closing the connection`);
         this.#fail(new ProbeTimeoutError("POP3", this.peer, this.#timeoutMs, what));
-      }, this.#timeoutMs);
+      });
       this.#waiter = {
         what,
         poll: () => {
@@ -286,7 +291,7 @@ export class Pop3Client {
           return true;
         },
         reject,
-        timer,
+        cancelTimer,
       };
       this.#poll();
     });
@@ -305,7 +310,7 @@ export class Pop3Client {
       return;
     }
     if (!done) return;
-    clearTimeout(w.timer);
+    w.cancelTimer();
     this.#waiter = undefined;
   }
 
@@ -316,7 +321,7 @@ export class Pop3Client {
     this.#socket.destroy();
     const w = this.#waiter;
     if (!w) return;
-    clearTimeout(w.timer);
+    w.cancelTimer();
     this.#waiter = undefined;
     w.reject(this.#failure);
   }

@@ -48,6 +48,8 @@ export interface FakePop3Server {
   mailbox: FakeMessage[];
   /** UIDs whose deletion a QUIT committed. */
   committed: string[];
+  /** Connections that have closed (by either end). */
+  closed: number;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export async function startFakePop3Server(options: FakePop3Options = {}): Promis
     tlsStartedAt: undefined,
     mailbox: [...(options.messages ?? [])],
     committed: [],
+    closed: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
@@ -92,7 +95,10 @@ export async function startFakePop3Server(options: FakePop3Options = {}): Promis
 
   const serve = (plain: net.Socket) => {
     sockets.add(plain);
-    plain.on("close", () => sockets.delete(plain));
+    plain.on("close", () => {
+      sockets.delete(plain);
+      state.closed += 1;
+    });
     plain.on("error", () => undefined);
     if (options.silent) return;
     let socket: net.Socket = plain;

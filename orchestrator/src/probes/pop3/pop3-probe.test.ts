@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../common/clock.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -21,8 +22,13 @@ const topology = new Topology("l7lab", [
   service("outside", "198.51.100.25"),
 ], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
 
+/** The probe's timeouts run on it: it stands still unless a test moves it, so an answer is never too late. */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 function context(signal = new AbortController().signal): ProbeContext {
-  return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
+  return { signal, clock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
 }
 
 // A message with a line that is exactly "." and lines that start with dots: on the wire they are
@@ -229,7 +235,8 @@ describe("pop3Probe", () => {
     expect(out.data.quit).toBeUndefined();
     expect(out.data.deleted).toEqual([1]);
     expect(out.transcript.at(-1)?.text).toBe("closing the connection without QUIT: the server does not commit deletions");
-    await new Promise((r) => setTimeout(r, 20));
+    // Once the fake has seen the connection end, nothing more can come on it.
+    await eventually(() => expect(s.closed).toBe(1));
     expect(s.commands).not.toContain("QUIT");
     expect(s.committed).toEqual([]);
   });
@@ -304,7 +311,10 @@ describe("pop3Probe", () => {
 
   it("a silent server: ok false with a timeout", async () => {
     const s = await fake({ silent: true });
-    const out = await run({ port: s.port, timeoutMs: 50 });
+    const running = run({ port: s.port, timeoutMs: 50 });
+    await clock.sleeping(50);
+    await clock.advance(50);
+    const out = await running;
     expect(out.ok).toBe(false);
     expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `POP3 probe got no answer from 127.0.0.1:${s.port} to connecting and the greeting within 50 ms` });
     expect(out.data).toMatchObject({ server: "127.0.0.1", port: s.port, greeting: "", loggedIn: false, responses: [] });
@@ -313,7 +323,10 @@ describe("pop3Probe", () => {
 
   it("a command that gets no answer: ok false, with what came before", async () => {
     const s = await fake({ override: (line) => (line === "STAT" ? "" : undefined) });
-    const out = await run({ port: s.port, timeoutMs: 50, actions: [{ noop: true }, { stat: true }] });
+    const running = run({ port: s.port, timeoutMs: 50, actions: [{ noop: true }, { stat: true }] });
+    await eventually(() => expect(s.commands).toContain("STAT"));
+    await clock.advance(50);
+    const out = await running;
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_TIMEOUT");
     expect(out.data.loggedIn).toBe(true);
@@ -344,8 +357,11 @@ describe("pop3Probe", () => {
   it("stops when the signal aborts", async () => {
     const s = await fake({ silent: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 20);
-    await expect(run({ port: s.port, timeoutMs: 5000 }, context(controller.signal))).rejects.toThrow("step cancelled");
+    const running = run({ port: s.port, timeoutMs: 5000 }, context(controller.signal));
+    // The clock stands still: only the abort can end the wait for the greeting.
+    await clock.sleeping(5000);
+    controller.abort(new Error("step cancelled"));
+    await expect(running).rejects.toThrow("step cancelled");
   });
 });
 

@@ -70,6 +70,7 @@ async function run(params: Pop3ProbeParams, ctx: ProbeContext): Promise<ProbeOut
       ...(tls ? { tls } : {}),
       timeoutMs: params.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       signal: ctx.signal,
+      clock: ctx.clock,
       transcript,
     });
     const session = new Pop3Session(
