@@ -3,12 +3,16 @@ import { readFileSync } from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
 import { afterEach, describe, expect, it } from "vitest";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { formatTranscript, Transcript } from "../transcript.ts";
 import { SmtpClient } from "./client.ts";
 
 const pem = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), "utf8");
 const key = pem("localhost.key");
 const cert = pem("localhost.crt");
+
+/** The clients' timeouts run on a clock that stands still: the scripted servers answer, so nothing times out. */
+const clock = new FakeClock();
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -51,7 +55,7 @@ describe("SmtpClient", () => {
       });
     });
     const transcript = new Transcript();
-    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 800, transcript });
+    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 800, transcript, clock });
     try {
       expect((await client.connect()).code).toBe(220);
       expect((await client.command("STARTTLS")).code).toBe(220);
@@ -69,7 +73,7 @@ describe("SmtpClient", () => {
 
   it("a reply the server sends unasked is the reply to the next command", async () => {
     const port = await scripted("220 mail.test\r\n421 4.3.2 Service shutting down\r\n", () => undefined);
-    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 500, transcript: new Transcript() });
+    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 500, transcript: new Transcript(), clock });
     try {
       await client.connect();
       expect(await client.command("NOOP")).toEqual({ code: 421, enhanced: "4.3.2", lines: ["Service shutting down"], text: "Service shutting down" });
@@ -83,7 +87,7 @@ describe("SmtpClient", () => {
       if (line === "QUIT") socket.end("221 2.0.0 Bye\r\n");
     });
     const transcript = new Transcript();
-    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 500, transcript });
+    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 500, transcript, clock });
     await client.connect();
     expect((await client.command("QUIT")).code).toBe(221);
     await client.waitClosed(500);
@@ -98,7 +102,7 @@ describe("SmtpClient", () => {
       if (line === ".") socket.write("250 2.0.0 Ok\r\n");
     });
     const transcript = new Transcript();
-    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 500, transcript, maxBodyLines: 2 });
+    const client = new SmtpClient({ host: "127.0.0.1", port, timeoutMs: 500, transcript, maxBodyLines: 2, clock });
     try {
       await client.connect();
       expect((await client.data("1\n2\n3\n4\n")).code).toBe(250);

@@ -1,5 +1,6 @@
 import net from "node:net";
 import tls from "node:tls";
+import { type Clock, startTimer, systemClock } from "../../common/clock.ts";
 import { ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Transcript } from "../transcript.ts";
 import { maskCommand } from "./auth.ts";
@@ -38,6 +39,8 @@ export interface SmtpClientOptions {
   signal?: AbortSignal;
   /** At most this many lines of message data go into the transcript; default 200. */
   maxBodyLines?: number;
+  /** What times the timeouts and the wait for the server to close; default the system clock (tests drive a fake one). */
+  clock?: Clock;
 }
 
 /** "192.0.2.1:25", "[2001:db8::1]:25". */
@@ -164,9 +167,9 @@ export class SmtpClient {
   waitClosed(ms: number): Promise<void> {
     if (this.#closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+      const cancel = startTimer(this.#opts.clock ?? systemClock, ms, done);
       function done() {
-        clearTimeout(timer);
+        cancel();
         resolve();
       }
       this.#closeWaiters.push(done);
@@ -265,7 +268,7 @@ export class SmtpClient {
       let cleanup = () => {};
       const finish = () => {
         done = true;
-        clearTimeout(timer);
+        cancelTimer();
         cleanup();
       };
       const waiter: Waiter<T> = {
@@ -281,10 +284,10 @@ export class SmtpClient {
           reject(e);
         },
       };
-      const timer = setTimeout(() => {
+      const cancelTimer = startTimer(this.#opts.clock ?? systemClock, this.#opts.timeoutMs, () => {
         this.#transcript.note(this.peer, `waited ${this.#opts.timeoutMs} ms for ${what}; giving up`);
         this.#fail(new ProbeTimeoutError(PROTOCOL, this.peer, this.#opts.timeoutMs, to));
-      }, this.#opts.timeoutMs);
+      });
       cleanup = start(waiter);
     });
   }

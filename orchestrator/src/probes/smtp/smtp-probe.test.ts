@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { systemClock } from "../../common/clock.ts";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InvalidInputError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { type ServiceSpec, Topology } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -24,8 +25,17 @@ const topology = new Topology("l7lab", [service("mail", "127.0.0.1", ["localhost
   { name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" },
 ]);
 
+/**
+ * The probe's timeouts (and its wait for the server to close after QUIT) run on it: it stands
+ * still unless a test moves it, so an exchange the fake answers never times out, however slow the
+ * machine; timeoutMs only shows in the messages.
+ */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 function context(signal = new AbortController().signal): ProbeContext {
-  return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
+  return { signal, clock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
 }
 
 const servers: FakeSmtpServer[] = [];
@@ -313,9 +323,12 @@ describe("smtpProbe: raw commands", () => {
 describe("smtpProbe: failures", () => {
   it("a silent server is a timeout: ok false, with the note", async () => {
     const s = await fake({ greeting: null });
-    const started = Date.now();
-    const out = await probe({ server: "mail", port: s.port, send: alice, timeoutMs: 100 });
-    expect(Date.now() - started).toBeLessThan(800);
+    const running = probe({ server: "mail", port: s.port, send: alice, timeoutMs: 100 });
+    // The second wait: the connection is made, the greeting is awaited.
+    await eventually(() => expect(clock.begun).toBe(2));
+    expect(clock.pending()).toEqual([100]);
+    await clock.advance(100);
+    const out = await running;
     expect(out.ok).toBe(false);
     expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `SMTP probe got no answer from 127.0.0.1:${s.port} to the connection (no greeting) within 100 ms` });
     expect(out.data).toMatchObject({ server: "127.0.0.1", port: s.port, codes: [], exchanges: [] });
@@ -325,7 +338,10 @@ describe("smtpProbe: failures", () => {
 
   it("a server that stops answering halfway: ok false, the exchanges so far kept", async () => {
     const s = await fake({ handle: (c) => (c.startsWith("RCPT") ? null : undefined) });
-    const out = await probe({ server: "mail", port: s.port, send: alice, timeoutMs: 100 });
+    const running = probe({ server: "mail", port: s.port, send: alice, timeoutMs: 100 });
+    await eventually(() => expect(s.sessions[0]?.commands).toContain("RCPT TO:<bob@hamburger.edu>"));
+    await clock.advance(100);
+    const out = await running;
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_TIMEOUT");
     expect(out.error?.message).toBe(`SMTP probe got no answer from 127.0.0.1:${s.port} to "RCPT TO:<bob@hamburger.edu>" within 100 ms`);
@@ -394,8 +410,11 @@ describe("smtpProbe: failures", () => {
   it("stops when the signal aborts", async () => {
     const s = await fake({ greeting: null });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 20);
-    await expect(probe({ server: "mail", port: s.port, send: alice, timeoutMs: 5000 }, context(controller.signal))).rejects.toThrow("step cancelled");
+    const running = probe({ server: "mail", port: s.port, send: alice, timeoutMs: 5000 }, context(controller.signal));
+    await eventually(() => expect(s.sessions).toHaveLength(1));
+    // The clock stands still: only the abort can end the wait for the greeting.
+    controller.abort(new Error("step cancelled"));
+    await expect(running).rejects.toThrow("step cancelled");
   });
 
   it.each([

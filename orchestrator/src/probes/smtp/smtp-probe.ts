@@ -68,7 +68,7 @@ async function run(params: SmtpProbeParams, ctx: ProbeContext): Promise<ProbeOut
   };
   const message = params.send ? await buildMessage(params.send) : undefined;
   const transcript = new Transcript();
-  const client = new SmtpClient({ host, port, timeoutMs, transcript, signal: ctx.signal, ...(tls === "implicit" ? { implicitTls: tlsOptions } : {}) });
+  const client = new SmtpClient({ host, port, timeoutMs, transcript, signal: ctx.signal, clock: ctx.clock, ...(tls === "implicit" ? { implicitTls: tlsOptions } : {}) });
   const setup: SessionSetup = { helo: params.helo ?? DEFAULT_HELO, tls, tlsOptions, auth: params.auth, closeWaitMs: Math.min(timeoutMs, CLOSE_WAIT_MS) };
   const data = newResult(params.send ? "send" : "commands", client, host, port);
   try {
