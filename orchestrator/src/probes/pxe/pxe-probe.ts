@@ -91,6 +91,7 @@ async function run(params: PxeProbeParams, ctx: ProbeContext): Promise<ProbeOutc
     ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}),
     ...(params.retries !== undefined ? { retries: params.retries } : {}),
     signal: ctx.signal,
+    clock: ctx.clock,
     transcript,
   };
   const fetch = async (role: PxeFile["role"], filename: string): Promise<{ file: PxeFile; content?: Buffer }> => {

@@ -1,6 +1,10 @@
 import { createHash } from "node:crypto";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import dgram from "node:dgram";
+import { once } from "node:events";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError, ProbeTimeoutError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import { formatTranscript, Transcript } from "../transcript.ts";
 import { partialResultOf, tftpGet, type TftpGetOptions, tftpPut, type TftpPutOptions } from "./client.ts";
 import { type FakeTftpOptions, type FakeTftpServer, type FakeTftpTransfer, startFakeTftpServer } from "./fake-tftp-server.ts";
@@ -9,21 +13,31 @@ import { generateContent } from "./params.ts";
 
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
 
+/**
+ * The clock of the client's retransmission and dally timers and of the fake's retransmissions: it
+ * stands still unless a test moves it, so a loaded machine never times anything out by accident.
+ */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 const servers: FakeTftpServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
+  // Ends the dallies, so that the clients' sockets close.
+  await clock.advance(60_000);
 });
 async function fake(options: FakeTftpOptions = {}): Promise<FakeTftpServer> {
-  const s = await startFakeTftpServer(options);
+  const s = await startFakeTftpServer({ clock, ...options });
   servers.push(s);
   return s;
 }
 
 function get(s: FakeTftpServer, options: Partial<TftpGetOptions> = {}) {
-  return tftpGet({ host: "127.0.0.1", port: s.port, filename: "f", ...options });
+  return tftpGet({ host: "127.0.0.1", port: s.port, filename: "f", clock, ...options });
 }
 function put(s: FakeTftpServer, options: Partial<TftpPutOptions> & { data: Buffer }) {
-  return tftpPut({ host: "127.0.0.1", port: s.port, filename: "f", ...options });
+  return tftpPut({ host: "127.0.0.1", port: s.port, filename: "f", clock, ...options });
 }
 
 /** The only transfer the fake served. */
@@ -35,8 +49,40 @@ function only(s: FakeTftpServer): FakeTftpTransfer {
 const heard = (t: FakeTftpTransfer) => t.received.map(describePacket);
 /** What the client sent to the only transfer, once the fake has seen the transfer end. */
 async function heardWhenDone(s: FakeTftpServer): Promise<string[]> {
-  await vi.waitFor(() => expect(only(s).done).toBe(true));
+  await eventually(() => expect(only(s).done).toBe(true));
   return heard(only(s));
+}
+/** Waits until the fake has sent (and dropped) `packet`, its last one so far. */
+async function dropped(s: FakeTftpServer, packet: Partial<TftpPacket>): Promise<void> {
+  await eventually(() => expect(only(s).sent.at(-1)).toMatchObject({ packet, dropped: true }));
+}
+/**
+ * The requests the fake has had: everything sent to its request port before this call, as a
+ * marker request sent now is counted after them (datagrams on loopback arrive in order).
+ */
+async function requestsSoFar(s: FakeTftpServer): Promise<string[]> {
+  const marker = dgram.createSocket("udp4");
+  try {
+    marker.send(encodePacket({ type: "RRQ", filename: "marker", mode: "octet", options: {} }), s.port, "127.0.0.1");
+    await eventually(() => expect(s.requests.map((r) => r.filename)).toContain("marker"));
+  } finally {
+    marker.close();
+  }
+  return s.requests.map((r) => r.filename).filter((f) => f !== "marker");
+}
+/** Nothing holds this UDP port any more: it can be bound again. */
+async function portIsFree(port: number): Promise<boolean> {
+  const socket = dgram.createSocket("udp4");
+  socket.on("error", () => undefined);
+  try {
+    socket.bind(port, "127.0.0.1");
+    await once(socket, "listening");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.close();
+  }
 }
 const lines = (t: Transcript) => formatTranscript(t.lines).split("\n");
 /** The first time a packet matches, and only then. */
@@ -150,14 +196,19 @@ describe("tftpGet", () => {
     const t = only(s);
     expect(r).toMatchObject({ ok: true, strayPackets: 1, duplicates: 0, blocks: 3, sha256: sha256(FILE) });
     expect(await heardWhenDone(s)).toEqual(["ACK 1", "ACK 2", "ACK 3"]);
-    await vi.waitFor(() => expect(t.strayReplies).toEqual([{ type: "ERROR", code: 5, message: "Unknown transfer ID" }]));
+    await eventually(() => expect(t.strayReplies).toEqual([{ type: "ERROR", code: 5, message: "Unknown transfer ID" }]));
     expect(lines(transcript)).toContainEqual(expect.stringMatching(/^\* stray packet from 127\.0\.0\.1:\d+ \(DATA 2 \(512 bytes\)\); answered ERROR 5 Unknown transfer ID$/));
   });
 
   it("a lost DATA: the ACK before it is re-sent after the timeout and the file is intact", async () => {
     const s = await fake({ files: { f: FILE }, dropOutgoing: firstTime(isData(3)), resendOnDuplicateAck: true });
     const transcript = new Transcript();
-    const r = await get(s, { timeoutMs: 50, transcript });
+    const result = get(s, { timeoutMs: 50, transcript });
+    await dropped(s, { type: "DATA", block: 3 });
+    // The ACK 2 waits out its timeout, and nothing else is timed.
+    expect(clock.pending()).toEqual([50]);
+    await clock.advance(50);
+    const r = await result;
     expect(r).toMatchObject({ ok: true, retransmissions: 1, timeouts: 1, duplicates: 0, blocks: 3, sha256: sha256(FILE) });
     expect(await heardWhenDone(s)).toEqual(["ACK 1", "ACK 2", "ACK 2", "ACK 3"]);
     expect(lines(transcript)).toContain('* no answer within 50 ms; retransmitting ACK 2 of RRQ "f" (retry 1 of 5)');
@@ -176,16 +227,24 @@ describe("tftpGet", () => {
 
   it("a duplicate OACK (ACK 0 lost) is answered with ACK 0 again", async () => {
     const s = await fake({ files: { f: FILE }, dropIncoming: firstTime(isAck(0)), retransmitMs: 50 });
-    const r = await get(s, { blksize: 512 });
+    const result = get(s, { blksize: 512 });
+    await eventually(() => expect(heard(only(s))).toEqual(["ACK 0"]));
+    // The fake's retransmission timer, not the client's (1000 ms): the OACK comes again.
+    await clock.advance(50);
+    const r = await result;
     expect(r).toMatchObject({ ok: true, duplicates: 1, retransmissions: 0, blocks: 3, sha256: sha256(FILE) });
     expect(await heardWhenDone(s)).toEqual(["ACK 0", "ACK 0", "ACK 1", "ACK 2", "ACK 3"]);
   });
 
   it("after the last ACK it resolves at once and still ACKs a re-sent last DATA (dally)", async () => {
     const s = await fake({ files: { f: FILE }, dropIncoming: firstTime(isAck(3)), retransmitMs: 100 });
+    // Resolved while the clock stands still: the promise does not wait for the dally, which is
+    // still running (1000 ms), besides the fake's retransmission timer (100 ms).
     const r = await get(s);
     expect(r.ok).toBe(true);
-    expect(r.durationMs).toBeLessThan(100);
+    expect(clock.pending()).toEqual([100, 1000]);
+    await eventually(() => expect(heard(only(s))).toEqual(["ACK 1", "ACK 2", "ACK 3"]));
+    await clock.advance(100);
     expect(await heardWhenDone(s)).toEqual(["ACK 1", "ACK 2", "ACK 3", "ACK 3"]);
   });
 
@@ -193,17 +252,24 @@ describe("tftpGet", () => {
     const s = await fake({ files: { f: FILE }, dropIncoming: firstTime(isAck(3)), retransmitMs: 30 });
     const r = await get(s, { dallyMs: 0 });
     expect(r.ok).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(heard(only(s))).toEqual(["ACK 1", "ACK 2", "ACK 3"]);
+    // No dally timer, only the fake's retransmission; and the client's port is given back.
+    expect(clock.pending()).toEqual([30]);
+    await eventually(async () => expect(await portIsFree(only(s).client.port)).toBe(true));
+    await eventually(() => expect(heard(only(s))).toEqual(["ACK 1", "ACK 2", "ACK 3"]));
+    await clock.advance(30);
+    expect(only(s).sent.map((x) => describePacket(x.packet)).at(-1)).toBe("DATA 3 (76 bytes)");
     expect(only(s).done).toBe(false);
   });
 
   it("the negotiated timeout replaces timeoutMs", async () => {
     const s = await fake({ files: { f: FILE }, dropOutgoing: firstTime(isData(2)), resendOnDuplicateAck: true });
     const transcript = new Transcript();
-    const r = await get(s, { timeout: 1, timeoutMs: 5000, transcript });
+    const result = get(s, { timeout: 1, timeoutMs: 5000, transcript });
+    await dropped(s, { type: "DATA", block: 2 });
+    expect(clock.pending()).toEqual([1000]);
+    await clock.advance(1000);
+    const r = await result;
     expect(r).toMatchObject({ ok: true, oack: { timeout: "1" }, retransmissions: 1, sha256: sha256(FILE) });
-    expect(r.durationMs).toBeLessThan(3000);
     expect(lines(transcript)).toContain('* no answer within 1000 ms; retransmitting ACK 1 of RRQ "f" (retry 1 of 5)');
   });
 
@@ -337,7 +403,7 @@ describe("tftpGet refuses what it did not ask for", () => {
     const r = await get(s, { ...asked, transcript });
     expect(r).toMatchObject({ ok: false, oack: sentOack, blocks: 0, error: { code: 8, name: "Option negotiation refused", message, from: "client" } });
     expect(r.data).toBeUndefined();
-    await vi.waitFor(() => expect(only(s).received).toEqual([{ type: "ERROR", code: 8, message }]));
+    await eventually(() => expect(only(s).received).toEqual([{ type: "ERROR", code: 8, message }]));
     expect(lines(transcript)[2]).toBe(`C: ERROR 8 Option negotiation refused ${JSON.stringify(message)}`);
   });
 
@@ -351,7 +417,7 @@ describe("tftpGet refuses what it did not ask for", () => {
     const s = await fake({ files: { f: FILE }, rawFirstAnswer: raw });
     const r = await get(s);
     expect(r).toMatchObject({ ok: false, serverTid: only(s).tid, error: { code, message, from: "client" } });
-    await vi.waitFor(() => expect(only(s).received).toEqual([{ type: "ERROR", code, message }]));
+    await eventually(() => expect(only(s).received).toEqual([{ type: "ERROR", code, message }]));
   });
 });
 
@@ -363,7 +429,12 @@ describe("tftpGet without answers", () => {
   it("no answer at all: the RRQ is sent retries + 1 times, then ProbeTimeoutError", async () => {
     const s = await fake({ silent: true });
     const transcript = new Transcript();
-    const error = await get(s, { timeoutMs: 30, retries: 2, transcript }).catch((e: unknown) => e);
+    const result = get(s, { timeoutMs: 30, retries: 2, transcript }).catch((e: unknown) => e);
+    for (const sent of [1, 2, 3]) {
+      await eventually(() => expect(s.requests).toHaveLength(sent));
+      await clock.advance(30);
+    }
+    const error = await result;
     expect(error).toBeInstanceOf(ProbeTimeoutError);
     expect((error as Error).message).toBe(`TFTP probe got no answer from 127.0.0.1:${s.port} to RRQ "f" (sent 3 times) within 30 ms`);
     expect(s.requests).toHaveLength(3);
@@ -379,7 +450,12 @@ describe("tftpGet without answers", () => {
 
   it("a server that stops answering mid-transfer: the error names the last ACK and the TID", async () => {
     const s = await fake({ files: { f: FILE }, dropOutgoing: (p) => p.type === "DATA" && p.block >= 3 });
-    const error = await get(s, { timeoutMs: 20, retries: 1 }).catch((e: unknown) => e);
+    const result = get(s, { timeoutMs: 20, retries: 1 }).catch((e: unknown) => e);
+    await eventually(() => expect(heard(only(s))).toEqual(["ACK 1", "ACK 2"]));
+    await clock.advance(20);
+    await eventually(() => expect(heard(only(s))).toEqual(["ACK 1", "ACK 2", "ACK 2"]));
+    await clock.advance(20);
+    const error = await result;
     expect((error as Error).message).toBe(`TFTP probe got no answer from 127.0.0.1:${only(s).tid} to ACK 2 of RRQ "f" (sent 2 times) within 20 ms`);
     expect(partialResultOf(error)).toMatchObject({ ok: false, blocks: 2, bytes: 1024, timeouts: 2, retransmissions: 1 });
     expect(heard(only(s))).toEqual(["ACK 1", "ACK 2", "ACK 2"]);
@@ -388,19 +464,22 @@ describe("tftpGet without answers", () => {
   it("an abort rejects with the signal's reason and stops retransmitting", async () => {
     const s = await fake({ silent: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 50);
-    await expect(get(s, { timeoutMs: 10, retries: 100, signal: controller.signal })).rejects.toThrow("step cancelled");
-    const sent = s.requests.length;
-    expect(sent).toBeGreaterThan(1);
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(s.requests).toHaveLength(sent);
+    const result = get(s, { timeoutMs: 10, retries: 100, signal: controller.signal });
+    await eventually(() => expect(s.requests).toHaveLength(1));
+    await clock.advance(10);
+    await eventually(() => expect(s.requests).toHaveLength(2));
+    controller.abort(new Error("step cancelled"));
+    await expect(result).rejects.toThrow("step cancelled");
+    // No timer is left to retransmit with, however long the clock runs.
+    expect(clock.pending()).toEqual([]);
+    await clock.advance(10_000);
+    expect(await requestsSoFar(s)).toEqual(["f", "f"]);
   });
 
   it("an already aborted signal sends nothing", async () => {
     const s = await fake({ silent: true });
     await expect(get(s, { signal: AbortSignal.abort(new Error("too late")) })).rejects.toThrow("too late");
-    await new Promise((resolve) => setTimeout(resolve, 30));
-    expect(s.requests).toHaveLength(0);
+    expect(await requestsSoFar(s)).toEqual([]);
   });
 });
 
@@ -501,7 +580,11 @@ describe("tftpPut", () => {
   it("a lost ACK: the DATA is re-sent after the timeout, the server ACKs its duplicate", async () => {
     const data = generateContent(1500, 12);
     const s = await fake({ dropOutgoing: firstTime(isAck(2)) });
-    const r = await put(s, { data, timeoutMs: 50 });
+    const result = put(s, { data, timeoutMs: 50 });
+    await dropped(s, { type: "ACK", block: 2 });
+    expect(clock.pending()).toEqual([50]);
+    await clock.advance(50);
+    const r = await result;
     expect(r).toMatchObject({ ok: true, blocks: 3, retransmissions: 1, timeouts: 1, duplicates: 0 });
     expect(heard(only(s))).toEqual(["DATA 1 (512 bytes)", "DATA 2 (512 bytes)", "DATA 2 (512 bytes)", "DATA 3 (476 bytes)"]);
     expect(s.files.get("f")?.equals(data)).toBe(true);
@@ -509,7 +592,13 @@ describe("tftpPut", () => {
 
   it("a server that stops ACKing: the DATA is sent retries + 1 times, then ProbeTimeoutError", async () => {
     const s = await fake({ dropOutgoing: (p) => p.type === "ACK" && p.block >= 2 });
-    const error = await put(s, { data: generateContent(3000, 13), timeoutMs: 20, retries: 3 }).catch((e: unknown) => e);
+    const result = put(s, { data: generateContent(3000, 13), timeoutMs: 20, retries: 3 }).catch((e: unknown) => e);
+    const dataTwo = () => heard(only(s)).filter((p) => p.startsWith("DATA 2 ")).length;
+    for (const sent of [1, 2, 3, 4]) {
+      await eventually(() => expect(dataTwo()).toBe(sent));
+      await clock.advance(20);
+    }
+    const error = await result;
     expect((error as Error).message).toBe(`TFTP probe got no answer from 127.0.0.1:${only(s).tid} to DATA 2 of WRQ "f" (sent 4 times) within 20 ms`);
     expect(heard(only(s)).filter((p) => p.startsWith("DATA 2 "))).toHaveLength(4);
     expect(partialResultOf(error)).toMatchObject({ ok: false, blocks: 1, wireBytes: 512, retransmissions: 3, timeouts: 4 });
@@ -520,7 +609,7 @@ describe("tftpPut", () => {
     const s = await fake({ stray: { block: 1 } });
     const r = await put(s, { data });
     expect(r).toMatchObject({ ok: true, strayPackets: 1, duplicates: 0, blocks: 4 });
-    await vi.waitFor(() => expect(only(s).strayReplies).toEqual([{ type: "ERROR", code: 5, message: "Unknown transfer ID" }]));
+    await eventually(() => expect(only(s).strayReplies).toEqual([{ type: "ERROR", code: 5, message: "Unknown transfer ID" }]));
     expect(heard(only(s)).filter((p) => p.startsWith("DATA"))).toHaveLength(4);
   });
 
@@ -539,7 +628,7 @@ describe("tftpPut", () => {
     const s = await fake({ oack: (o) => ({ ...o, tsize: "1" }) });
     const r = await put(s, { data: FILE, tsize: true });
     expect(r).toMatchObject({ ok: false, error: { code: 8, message: "tsize=1 differs from the 1100 requested", from: "client" } });
-    await vi.waitFor(() => expect(heard(only(s))).toEqual(['ERROR 8 Option negotiation refused "tsize=1 differs from the 1100 requested"']));
+    await eventually(() => expect(heard(only(s))).toEqual(['ERROR 8 Option negotiation refused "tsize=1 differs from the 1100 requested"']));
   });
 });
 

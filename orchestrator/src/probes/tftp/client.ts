@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import dgram from "node:dgram";
 import net from "node:net";
+import { type Clock, startTimer, systemClock } from "../../common/clock.ts";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import { Transcript } from "../transcript.ts";
 import {
@@ -72,6 +73,8 @@ export interface TftpGetOptions {
   dallyMs?: number;
   signal?: AbortSignal;
   transcript?: Transcript;
+  /** What times the retransmissions and the dally; default the system clock (tests drive a fake one). */
+  clock?: Clock;
 }
 
 export interface TftpPutOptions extends TftpGetOptions {
@@ -210,6 +213,7 @@ class Transfer {
   readonly #retries: number;
   readonly #dallyMs: number | undefined;
   readonly #signal: AbortSignal | undefined;
+  readonly #clock: Clock;
   readonly #log: TransferLog;
   readonly #socket: dgram.Socket;
   readonly #requested: TftpOptions;
@@ -231,7 +235,8 @@ class Transfer {
   #tsize: number | undefined;
   #blksize = DEFAULT_BLKSIZE;
   #timeoutMs: number;
-  #timer: NodeJS.Timeout | undefined;
+  /** Cancels the retransmission timer, while one is armed. */
+  #cancelTimer: (() => void) | undefined;
   #timerMs = 0;
   #consecutive = 0;
   /** The packet a timeout re-sends, and (see #what) its type and block number. */
@@ -266,6 +271,7 @@ class Transfer {
     this.#dallyMs = o.dallyMs;
     this.#timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#signal = o.signal;
+    this.#clock = o.clock ?? systemClock;
     this.#log = new TransferLog(o.transcript ?? new Transcript());
     this.#peer = peerOf(this.#host, this.#port);
     if (kind === "put") {
@@ -336,16 +342,18 @@ class Transfer {
   }
 
   #arm(): void {
-    if (this.#timer !== undefined && this.#timerMs === this.#timeoutMs) {
-      this.#timer.refresh();
-      return;
-    }
-    clearTimeout(this.#timer);
+    this.#disarm();
     this.#timerMs = this.#timeoutMs;
-    this.#timer = setTimeout(this.#onTimeout, this.#timeoutMs);
+    this.#cancelTimer = startTimer(this.#clock, this.#timeoutMs, this.#onTimeout);
+  }
+
+  #disarm(): void {
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
   }
 
   #onTimeout = (): void => {
+    this.#cancelTimer = undefined;
     if (this.#settled) return;
     this.#timeouts += 1;
     this.#consecutive += 1;
@@ -628,11 +636,11 @@ class Transfer {
     this.#settled = true;
     const result = this.#result(error);
     this.#log.end(this.#peer, this.#summary(result, error ? `ERROR ${error.code} ${error.name}` : undefined));
-    clearTimeout(this.#timer);
+    this.#disarm();
     const dallyMs = this.#dallyMs ?? Math.min(this.#timeoutMs, MAX_DALLY_MS);
     if (result.ok && this.#kind === "get" && dallyMs > 0) {
       this.#socket.unref();
-      setTimeout(() => this.#close(), dallyMs).unref();
+      startTimer(this.#clock, dallyMs, () => this.#close(), { unref: true });
     } else {
       this.#close();
     }
@@ -645,7 +653,7 @@ class Transfer {
       return;
     }
     this.#settled = true;
-    clearTimeout(this.#timer);
+    this.#disarm();
     const result = this.#result(undefined);
     const why = error instanceof ProbeTimeoutError ? "no answer" : error instanceof ProbeNetworkError ? "network error" : "aborted";
     this.#log.end(this.#peer, this.#summary(result, why));
@@ -658,7 +666,7 @@ class Transfer {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#disarm();
     this.#signal?.removeEventListener("abort", this.#onAbort);
     if (this.#inFlight === 0) this.#socket.close();
   }

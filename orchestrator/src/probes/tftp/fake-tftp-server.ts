@@ -1,5 +1,6 @@
 import dgram from "node:dgram";
 import { once } from "node:events";
+import { type Clock, startTimer, systemClock } from "../../common/clock.ts";
 import {
   decodePacket,
   encodePacket,
@@ -46,6 +47,8 @@ export interface FakeTftpOptions {
   resendOnDuplicateAck?: boolean;
   /** Re-send the last packet when nothing comes within this many ms (up to 5 times); default never. */
   retransmitMs?: number;
+  /** The clock of `retransmitMs` (a test's FakeClock: the fake re-sends when the test moves time); default the system clock. */
+  clock?: Clock;
   /** Send this ERROR instead of DATA `block` (RRQ) or ACK `block` (WRQ), ending the transfer. */
   errorAt?: { block: number; code: number; message: string };
   /** When DATA n (RRQ) or ACK n (WRQ) is sent, a foreign socket sends the client a copy of it too. */
@@ -99,6 +102,8 @@ export async function startFakeTftpServer(options: FakeTftpOptions = {}): Promis
   const sockets = new Set<dgram.Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const rolloverTo = options.rolloverTo ?? 0;
+  const clock = options.clock ?? systemClock;
+  const retransmitTimers = new Set<() => void>();
   const main = await bindLoopback();
   sockets.add(main);
   /** With `stray`: the foreign socket, and the transfer whose client it last wrote to. */
@@ -137,25 +142,31 @@ export async function startFakeTftpServer(options: FakeTftpOptions = {}): Promis
     transfers.push(t);
     let last: Buffer | undefined;
     let lastPacket: TftpPacket | undefined;
-    let retransmitTimer: NodeJS.Timeout | undefined;
+    let cancelRetransmit: (() => void) | undefined;
     let strayDone = false;
 
     const finish = () => {
       t.done = true;
-      clearTimeout(retransmitTimer);
+      cancelRetransmit?.();
       later(LINGER_MS, () => {
         routes.delete(`${rinfo.address}:${rinfo.port}`);
         closeSocket(socket);
       });
     };
     const armRetransmit = (tries = 0) => {
-      clearTimeout(retransmitTimer);
+      cancelRetransmit?.();
       if (options.retransmitMs === undefined || t.done) return;
-      retransmitTimer = later(options.retransmitMs, () => {
+      const cancel = startTimer(clock, options.retransmitMs, () => {
+        retransmitTimers.delete(cancel);
         if (t.done || tries >= MAX_SERVER_RETRIES) return;
         resend();
         armRetransmit(tries + 1);
       });
+      retransmitTimers.add(cancel);
+      cancelRetransmit = () => {
+        retransmitTimers.delete(cancel);
+        cancel();
+      };
     };
     const sendStray = (buf: Buffer) => {
       strayDone = true;
@@ -295,6 +306,8 @@ export async function startFakeTftpServer(options: FakeTftpOptions = {}): Promis
     async close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
+      for (const cancel of retransmitTimers) cancel();
+      retransmitTimers.clear();
       for (const socket of sockets) socket.close();
       sockets.clear();
     },

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../common/clock.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -19,8 +20,14 @@ const topology = new Topology("l7lab", [
   service("outside", "198.51.100.69"),
 ], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
 
+/** The probe's timers run on it: nothing times out unless a test moves it. */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
+
 function context(signal = new AbortController().signal): ProbeContext {
-  return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
+  return { signal, clock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
 }
 
 const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
@@ -29,6 +36,8 @@ const CFG = "DEFAULT linux\nLABEL linux\n  KERNEL vmlinuz\n  APPEND initrd=initr
 const servers: FakeTftpServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
+  // Ends the dallies, so that the clients' sockets close.
+  await clock.advance(60_000);
 });
 async function fake(options: FakeTftpOptions = {}): Promise<FakeTftpServer> {
   const s = await startFakeTftpServer({ files: { "pxelinux.cfg/default": CFG }, ...options });
@@ -130,7 +139,12 @@ describe("tftpProbe", () => {
 
   it("a silent server: ok false with a timeout, and the counts so far", async () => {
     const s = await fake({ silent: true });
-    const out = await run({ port: s.port, timeoutMs: 20, retries: 1 });
+    const running = run({ port: s.port, timeoutMs: 20, retries: 1 });
+    for (const sent of [1, 2]) {
+      await eventually(() => expect(s.requests).toHaveLength(sent));
+      await clock.advance(20);
+    }
+    const out = await running;
     expect(out.ok).toBe(false);
     expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `TFTP probe got no answer from 127.0.0.1:${s.port} to RRQ "pxelinux.cfg/default" (sent 2 times) within 20 ms` });
     expect(out.data).toMatchObject({ action: "get", completed: false, serverTid: undefined, timeouts: 2, retransmissions: 1, blocks: 0 });

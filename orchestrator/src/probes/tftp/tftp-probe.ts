@@ -69,6 +69,7 @@ async function run(params: TftpProbeParams, ctx: ProbeContext): Promise<ProbeOut
     ...(params.timeoutMs !== undefined ? { timeoutMs: params.timeoutMs } : {}),
     ...(params.retries !== undefined ? { retries: params.retries } : {}),
     signal: ctx.signal,
+    clock: ctx.clock,
     transcript,
   };
   try {
