@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { eventually, PATIENT_TIMEOUT_MS } from "../../common/testing/timing.ts";
 import { ActiveListener, connectPassive, remoteOf } from "./data-connection.ts";
 
 const cleanup: (() => void)[] = [];
@@ -15,6 +16,19 @@ function connectFrom(port: number, localAddress: string): Promise<net.Socket> {
   return once(s, "connect").then(() => s);
 }
 
+/** Whether a connection to `port` is refused: nothing listens there (any more). */
+async function refused(port: number): Promise<boolean> {
+  const s = net.connect({ host: "127.0.0.1", port });
+  try {
+    await once(s, "connect");
+    return false;
+  } catch {
+    return true;
+  } finally {
+    s.destroy();
+  }
+}
+
 describe("ActiveListener", () => {
   it("listens on the given address and takes the server's connection, which may come before accept", async () => {
     const listener = await ActiveListener.open("127.0.0.1", "127.0.0.1");
@@ -23,8 +37,9 @@ describe("ActiveListener", () => {
     expect(listener.port).toBeGreaterThan(0);
     const client = await connectFrom(listener.port, "127.0.0.1");
     client.write("early data");
-    await new Promise((r) => setTimeout(r, 20));
-    const socket = await listener.accept(500);
+    // The listener has taken the connection (it stops listening then) before accept is called.
+    await eventually(async () => expect(await refused(listener.port)).toBe(true));
+    const socket = await listener.accept(PATIENT_TIMEOUT_MS);
     expect(socket).toBeDefined();
     cleanup.push(() => socket!.destroy());
     const [data] = (await once(socket!, "data")) as [Buffer];
@@ -36,7 +51,7 @@ describe("ActiveListener", () => {
     const strangers: string[] = [];
     const listener = await ActiveListener.open("127.0.0.1", "127.0.0.1", (peer) => strangers.push(peer));
     cleanup.push(() => listener.close());
-    const accepted = listener.accept(1000);
+    const accepted = listener.accept(PATIENT_TIMEOUT_MS);
     const stranger = await connectFrom(listener.port, "127.0.0.2");
     const strangerPort = stranger.localPort;
     await once(stranger, "close");
@@ -51,7 +66,7 @@ describe("ActiveListener", () => {
     const listener = await ActiveListener.open("127.0.0.1", "127.0.0.1");
     cleanup.push(() => listener.close());
     await connectFrom(listener.port, "127.0.0.1");
-    const socket = await listener.accept(500);
+    const socket = await listener.accept(PATIENT_TIMEOUT_MS);
     cleanup.push(() => socket?.destroy());
     const late = net.connect({ host: "127.0.0.1", port: listener.port });
     const [err] = (await once(late, "error")) as [NodeJS.ErrnoException];
@@ -73,7 +88,7 @@ describe("connectPassive", () => {
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     cleanup.push(() => server.close());
-    const socket = await connectPassive("127.0.0.1", (server.address() as net.AddressInfo).port, 500);
+    const socket = await connectPassive("127.0.0.1", (server.address() as net.AddressInfo).port, PATIENT_TIMEOUT_MS);
     cleanup.push(() => socket.destroy());
     const [data] = (await once(socket, "data")) as [Buffer];
     expect(data.toString()).toBe("hi");

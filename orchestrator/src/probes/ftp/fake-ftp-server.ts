@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import net from "node:net";
 import { posix } from "node:path";
+import { PATIENT_TIMEOUT_MS } from "../../common/testing/timing.ts";
 
 /**
  * Test support (not used by the probe): an FTP server on 127.0.0.1 that answers as vsftpd 3.0.3
@@ -51,6 +52,8 @@ export interface FakeFtpServer {
   dirs: Set<string>;
   /** Each data connection: how it came about and the client's end of it. */
   dataConnections: { mode: "passive" | "active"; peer: string }[];
+  /** Control connections accepted so far. */
+  connections: number;
   close(): Promise<void>;
 }
 
@@ -94,6 +97,7 @@ export async function startFakeFtpServer(options: FakeFtpOptions = {}): Promise<
     files,
     dirs,
     dataConnections: [],
+    connections: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       for (const s of servers) s.close();
@@ -108,26 +112,30 @@ export async function startFakeFtpServer(options: FakeFtpOptions = {}): Promise<
     return s;
   };
 
-  /** A passive listener on 127.0.0.1 and the first connection to it (none within 2 s: undefined). */
+  /** A passive listener on 127.0.0.1 and the first connection to it (none within PATIENT_TIMEOUT_MS: undefined). */
   const listenPassive = async (): Promise<Pending & { kind: "passive" }> => {
     const listener = net.createServer();
     servers.add(listener);
     listener.listen(0, "127.0.0.1");
     await once(listener, "listening");
     const socket = new Promise<net.Socket | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), 2000);
+      const timer = setTimeout(() => resolve(undefined), PATIENT_TIMEOUT_MS);
       listener.once("connection", (s) => {
         clearTimeout(timer);
         state.dataConnections.push({ mode: "passive", peer: `${plain(s.remoteAddress)}:${s.remotePort}` });
         resolve(track(s));
         listener.close();
       });
-      listener.once("close", () => resolve(undefined));
+      listener.once("close", () => {
+        clearTimeout(timer);
+        resolve(undefined);
+      });
     });
     return { kind: "passive", server: listener, socket };
   };
 
   const serve = (control: net.Socket) => {
+    state.connections += 1;
     track(control);
     control.setNoDelay(true);
     if (options.silent) return;

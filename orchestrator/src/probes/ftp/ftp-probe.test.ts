@@ -4,6 +4,7 @@ import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../common/clock.ts";
 import { InvalidInputError } from "../../common/errors.ts";
+import { eventually, OUTLASTS_STALLS_MS, PATIENT_TIMEOUT_MS } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -42,7 +43,7 @@ async function fake(options: FakeFtpOptions = {}): Promise<FakeFtpServer> {
 }
 
 async function run(params: Omit<FtpProbeParams, "server"> & Partial<FtpProbeParams>, ctx = context()) {
-  const out = await ftpProbe.run({ server: "ftp", timeoutMs: 2000, ...params }, ctx);
+  const out = await ftpProbe.run({ server: "ftp", timeoutMs: PATIENT_TIMEOUT_MS, ...params }, ctx);
   expect(() => JSON.stringify(out)).not.toThrow();
   return out;
 }
@@ -331,32 +332,32 @@ describe("ftpProbe", () => {
 
   it("a command that gets no answer: ok false with a timeout, and what came before", async () => {
     const s = await fake({ ignore: ["SIZE"] });
-    const out = await run({ port: s.port, timeoutMs: 150, actions: [{ pwd: true }, { size: "/pub/hello.txt" }, { pwd: true }] });
+    const out = await run({ port: s.port, timeoutMs: OUTLASTS_STALLS_MS, actions: [{ pwd: true }, { size: "/pub/hello.txt" }, { pwd: true }] });
     expect(out.ok).toBe(false);
-    expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `FTP probe got no answer from 127.0.0.1:${s.port} to SIZE /pub/hello.txt within 150 ms` });
+    expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `FTP probe got no answer from 127.0.0.1:${s.port} to SIZE /pub/hello.txt within ${OUTLASTS_STALLS_MS} ms` });
     expect(out.data.loggedIn).toBe(true);
     expect(out.data.actions.map((a) => a.command)).toEqual(["PWD"]);
     expect(out.data.quit).toBeUndefined();
-    expect(out.transcript.at(-1)?.text).toBe("no answer to SIZE /pub/hello.txt within 150 ms; closing the connection");
+    expect(out.transcript.at(-1)?.text).toBe(`no answer to SIZE /pub/hello.txt within ${OUTLASTS_STALLS_MS} ms; closing the connection`);
     expect(formatTranscript(out.transcript)).not.toMatch(/C: QUIT/);
   });
 
   it("a data connection that goes quiet after 150: ok false with a timeout", async () => {
     const s = await fake({ stallData: true });
-    const out = await run({ port: s.port, timeoutMs: 150, actions: [{ get: "/pub/hello.txt" }] });
+    const out = await run({ port: s.port, timeoutMs: OUTLASTS_STALLS_MS, actions: [{ get: "/pub/hello.txt" }] });
     expect(out.ok).toBe(false);
-    expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `FTP probe got no answer from 127.0.0.1:${s.port} to data on the data connection of RETR /pub/hello.txt within 150 ms` });
-    expect(out.transcript.at(-1)?.text).toBe("no data on the data connection of RETR /pub/hello.txt within 150 ms; closing the connection");
+    expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `FTP probe got no answer from 127.0.0.1:${s.port} to data on the data connection of RETR /pub/hello.txt within ${OUTLASTS_STALLS_MS} ms` });
+    expect(out.transcript.at(-1)?.text).toBe(`no data on the data connection of RETR /pub/hello.txt within ${OUTLASTS_STALLS_MS} ms; closing the connection`);
     expect(out.data.actions).toEqual([]);
   });
 
   it("active mode, a server that says 150 and never connects: ok false with a timeout", async () => {
     const s = await fake({ neverConnect: true });
-    const out = await run({ port: s.port, timeoutMs: 150, dataMode: "active", actions: [{ get: "/pub/hello.txt" }] });
+    const out = await run({ port: s.port, timeoutMs: OUTLASTS_STALLS_MS, dataMode: "active", actions: [{ get: "/pub/hello.txt" }] });
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_TIMEOUT");
-    expect(out.error?.message).toMatch(/to the data connection of RETR \/pub\/hello\.txt \(the server did not connect to 127\.0\.0\.1:\d+\) within 150 ms$/);
-    expect(out.transcript.at(-1)?.text).toMatch(/^the server did not connect to 127\.0\.0\.1:\d+ within 150 ms; closing the connection$/);
+    expect(out.error?.message).toMatch(new RegExp(`to the data connection of RETR /pub/hello\\.txt \\(the server did not connect to 127\\.0\\.0\\.1:\\d+\\) within ${OUTLASTS_STALLS_MS} ms$`));
+    expect(out.transcript.at(-1)?.text).toMatch(new RegExp(`^the server did not connect to 127\\.0\\.0\\.1:\\d+ within ${OUTLASTS_STALLS_MS} ms; closing the connection$`));
   });
 
   it("a silent server: ok false, no answer to connecting and the greeting", async () => {
@@ -412,8 +413,11 @@ describe("ftpProbe", () => {
   it("stops when the signal aborts", async () => {
     const s = await fake({ silent: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 20);
-    await expect(run({ port: s.port, timeoutMs: 5000 }, context(controller.signal))).rejects.toThrow("step cancelled");
+    const running = run({ port: s.port, timeoutMs: PATIENT_TIMEOUT_MS }, context(controller.signal));
+    // Connected, waiting for a greeting that never comes: only the abort can end it in time.
+    await eventually(() => expect(s.connections).toBe(1));
+    controller.abort(new Error("step cancelled"));
+    await expect(running).rejects.toThrow("step cancelled");
   });
 });
 

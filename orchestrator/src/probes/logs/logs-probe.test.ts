@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { systemClock } from "../../common/clock.ts";
+import { VirtualClock } from "../../common/testing/fake-clock.ts";
 import type { DockerAdapter, LogLine } from "../../docker/docker-adapter.ts";
 import { Topology } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -11,8 +11,7 @@ const topology = new Topology("l7lab", [
 ], []);
 
 /** A Docker whose logs grow: each call to logs() for a service returns one more of its lines. */
-function growingDocker(lines: Record<string, string[]>): DockerAdapter {
-  const calls: Record<string, number> = {};
+function growingDocker(lines: Record<string, string[]>, calls: Record<string, number> = {}): DockerAdapter {
   return {
     logs: (service: string, options?: { sinceMs?: number }) => {
       calls[service] = (calls[service] ?? 0) + 1;
@@ -22,7 +21,8 @@ function growingDocker(lines: Record<string, string[]>): DockerAdapter {
   } as unknown as DockerAdapter;
 }
 
-const ctx = (docker: DockerAdapter): ProbeContext => ({ signal: new AbortController().signal, clock: systemClock, topology, docker, stepStartedAt: (id) => (id === "mark" ? 1001 : undefined) });
+/** The probe's waits (settle, the reads' interval) take no real time: the fake Docker answers at once. */
+const ctx = (docker: DockerAdapter, clock = new VirtualClock()): ProbeContext => ({ signal: new AbortController().signal, clock, topology, docker, stepStartedAt: (id) => (id === "mark" ? 1001 : undefined) });
 
 describe("the logs probe", () => {
   it("counts matching lines per service, since an earlier step", async () => {
@@ -50,11 +50,15 @@ describe("the logs probe", () => {
   });
 
   it("with waitMs, gives up after that long and reports what it found", async () => {
-    const t0 = Date.now();
-    const out = await logsProbe.run({ services: ["ns1"], pattern: "never", waitMs: 600, settleMs: 0 }, ctx(growingDocker({ ns1: ["x"] })));
+    const clock = new VirtualClock();
+    const t0 = clock.now();
+    const calls: Record<string, number> = {};
+    const out = await logsProbe.run({ services: ["ns1"], pattern: "never", waitMs: 600, settleMs: 0 }, ctx(growingDocker({ ns1: ["x"] }, calls), clock));
     expect(out.ok).toBe(true);
     expect(out.data.count).toBe(0);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(500);
+    // Reads at 0 (twice: the first look, then the first try), 250 and 500 ms; one at 750 would be too late.
+    expect(calls).toEqual({ ns1: 4 });
+    expect(clock.now() - t0).toBe(500);
     expect(out.transcript.some((l) => l.text.includes("waited 600 ms"))).toBe(true);
   });
 
