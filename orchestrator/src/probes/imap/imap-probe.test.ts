@@ -5,9 +5,10 @@ import { Value } from "typebox/value";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { systemClock } from "../../common/clock.ts";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InvalidInputError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually, OUTLASTS_STALLS_MS, PATIENT_TIMEOUT_MS } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -35,8 +36,16 @@ const topology = new Topology("l7lab", [
   service("outside", "web", "198.51.100.80"),
 ], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
 
+/**
+ * The clock of a search's waits: it stands still unless a test moves it. (The connection's timeouts
+ * are imapflow's, on real time: patient where the fake answers.)
+ */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 function context(signal = new AbortController().signal): ProbeContext {
-  return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
+  return { signal, clock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
 }
 
 const servers: FakeImapServer[] = [];
@@ -86,7 +95,9 @@ const MESSAGE_2 = [
   "",
 ].join("\r\n");
 
-const base = (port: number): ImapProbeParams => ({ server: "dovecot", port, tls: "none", user: "bob", pass: "secret", timeoutMs: 2000 });
+const base = (port: number): ImapProbeParams => ({ server: "dovecot", port, tls: "none", user: "bob", pass: "secret", timeoutMs: PATIENT_TIMEOUT_MS });
+/** The SEARCH commands the fake has had. */
+const searches = (s: FakeImapServer) => s.commands.filter((c) => / UID SEARCH /.test(c)).length;
 const run = (params: ImapProbeParams, ctx = context()) => imapProbe.run(params, ctx);
 
 describe("imapParamsSchema", () => {
@@ -302,13 +313,19 @@ describe("imapProbe.run", () => {
 
   it("a search with waitMs asks again until the message arrives", async () => {
     const s = await fake();
-    setTimeout(() => s.deliver("INBOX", MESSAGE_1), 700);
-    const out = await run({ ...base(s.port), actions: [{ search: { subject: "Hello Bob" }, waitMs: 1500 }, { fetch: "last" }] });
+    const running = run({ ...base(s.port), actions: [{ search: { subject: "Hello Bob" }, waitMs: 1500 }, { fetch: "last" }] });
+    // Two searches find nothing; the message comes while the probe waits to ask a third time.
+    for (const n of [1, 2]) {
+      await eventually(() => expect(searches(s)).toBe(n));
+      await clock.sleeping(250);
+      if (n === 2) s.deliver("INBOX", MESSAGE_1);
+      await clock.advance(250);
+    }
+    const out = await running;
     expect(out.ok).toBe(true);
     const search = out.data.actions[0] as ImapSearchResult;
-    expect(search).toMatchObject({ ok: true, uids: [1], count: 1 });
-    expect(search.attempts).toBeGreaterThanOrEqual(3);
-    expect(search.waitedMs).toBeGreaterThanOrEqual(600);
+    expect(search).toMatchObject({ ok: true, uids: [1], count: 1, attempts: 3, waitedMs: 500 });
+    expect(searches(s)).toBe(3);
     expect(out.data.last?.envelope.subject).toBe("Hello Bob");
     const text = formatTranscript(out.transcript);
     // The first attempt and the last stay; the ones between are summed up in a note.
@@ -318,11 +335,17 @@ describe("imapProbe.run", () => {
 
   it("a search with waitMs that finds nothing is an empty result after the wait", async () => {
     const s = await fake({ mailboxes: { INBOX: [MESSAGE_1] } });
-    const out = await run({ ...base(s.port), actions: [{ search: { subject: "never" }, waitMs: 300 }] });
+    const running = run({ ...base(s.port), actions: [{ search: { subject: "never" }, waitMs: 300 }] });
+    // Asks at 0 and 250 ms, then waits out the last 50 ms and asks a last time.
+    for (const wait of [250, 50]) {
+      await clock.sleeping(wait);
+      await clock.advance(wait);
+    }
+    const out = await running;
     expect(out.ok).toBe(true);
     const search = out.data.actions[0] as ImapSearchResult;
-    expect(search).toMatchObject({ ok: true, uids: [], count: 0 });
-    expect(search.waitedMs).toBeGreaterThanOrEqual(300);
+    expect(search).toMatchObject({ ok: true, uids: [], count: 0, attempts: 3, waitedMs: 300 });
+    expect(searches(s)).toBe(3);
   });
 
   it("a refused connection is ok: false with a network error", async () => {
@@ -341,17 +364,19 @@ describe("imapProbe.run", () => {
 
   it("a silent server is ok: false with a timeout", async () => {
     const s = await fake({ silent: true });
-    const out = await run({ ...base(s.port), timeoutMs: 200 });
+    // imapflow's timeout (no clock) covers the connection the fake accepts too: it outlasts a stall.
+    const out = await run({ ...base(s.port), timeoutMs: OUTLASTS_STALLS_MS });
     expect(out.ok).toBe(false);
-    expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `IMAP probe got no answer from 127.0.0.1:${s.port} to its greeting within 200 ms` });
+    expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `IMAP probe got no answer from 127.0.0.1:${s.port} to its greeting within ${OUTLASTS_STALLS_MS} ms` });
   });
 
   it("a server that stops answering mid-session is ok: false, with what was done so far", async () => {
     const s = await fake({ hangOn: "SELECT" });
-    const out = await run({ ...base(s.port), timeoutMs: 300, actions: [{ list: true }, { select: "INBOX" }, { list: true }] });
+    // The same timeout covers the exchanges the fake answers before: it outlasts a stall.
+    const out = await run({ ...base(s.port), timeoutMs: OUTLASTS_STALLS_MS, actions: [{ list: true }, { select: "INBOX" }, { list: true }] });
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_TIMEOUT");
-    expect(out.error?.message).toBe(`IMAP probe got no answer from 127.0.0.1:${s.port} to SELECT INBOX within 300 ms`);
+    expect(out.error?.message).toBe(`IMAP probe got no answer from 127.0.0.1:${s.port} to SELECT INBOX within ${OUTLASTS_STALLS_MS} ms`);
     expect(out.data.loggedIn).toBe(true);
     expect(out.data.actions.map((a) => [a.action, a.ok])).toEqual([["list", true], ["select", false], ["list", false]]);
     expect(out.data.actions[1]?.error).toBe(out.error?.message);
@@ -368,7 +393,7 @@ describe("imapProbe.run", () => {
 
   it("STARTTLS (the default) is required: a server without it is ok: false", async () => {
     const s = await fake();
-    const out = await run({ server: "dovecot", port: s.port, user: "bob", pass: "secret", timeoutMs: 1000 });
+    const out = await run({ server: "dovecot", port: s.port, user: "bob", pass: "secret", timeoutMs: PATIENT_TIMEOUT_MS });
     expect(out.ok).toBe(false);
     expect(out.error?.message).toBe(`IMAP probe could not talk to 127.0.0.1:${s.port}: TLS failed: Server does not support STARTTLS`);
     expect(s.commands.some((c) => c.includes("LOGIN"))).toBe(false);
@@ -376,7 +401,7 @@ describe("imapProbe.run", () => {
 
   it("implicit TLS to a cleartext server is ok: false with a TLS error", async () => {
     const s = await fake();
-    const out = await run({ server: "dovecot", port: s.port, tls: "implicit", user: "bob", pass: "secret", timeoutMs: 1000 });
+    const out = await run({ server: "dovecot", port: s.port, tls: "implicit", user: "bob", pass: "secret", timeoutMs: PATIENT_TIMEOUT_MS });
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_NETWORK");
     expect(out.error?.message).toContain("TLS failed");
@@ -385,17 +410,23 @@ describe("imapProbe.run", () => {
   it("closes the connection and rejects when the signal aborts", async () => {
     const s = await fake({ hangOn: "SELECT" });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 150);
-    await expect(run({ ...base(s.port), timeoutMs: 5000, actions: [{ select: "INBOX" }] }, context(controller.signal))).rejects.toThrow("step cancelled");
+    const running = run({ ...base(s.port), actions: [{ select: "INBOX" }] }, context(controller.signal));
+    // The SELECT is never answered (and the timeout is long): only the abort can end it.
+    await eventually(() => expect(s.commands.some((c) => / SELECT INBOX$/.test(c))).toBe(true));
+    controller.abort(new Error("step cancelled"));
+    await expect(running).rejects.toThrow("step cancelled");
   });
 
   it("an abort during a search's wait ends it at once", async () => {
     const s = await fake();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("run stopped")), 200);
-    const started = Date.now();
-    await expect(run({ ...base(s.port), actions: [{ search: { all: true }, waitMs: 10_000 }] }, context(controller.signal))).rejects.toThrow("run stopped");
-    expect(Date.now() - started).toBeLessThan(1500);
+    const running = run({ ...base(s.port), actions: [{ search: { all: true }, waitMs: 10_000 }] }, context(controller.signal));
+    // The clock stands still: only the abort can end the wait.
+    await clock.sleeping(250);
+    controller.abort(new Error("run stopped"));
+    await expect(running).rejects.toThrow("run stopped");
+    expect(clock.pending()).toEqual([]);
+    expect(searches(s)).toBe(1);
   });
 
   it("refuses a server outside the lab, and an unreadable CA file, before connecting", async () => {
@@ -414,7 +445,7 @@ describe("imapProbe.run over TLS", () => {
     vi.unstubAllEnvs();
   });
   const tlsServer = (mode: "starttls" | "implicit") => fake({ tls: { mode, key: FAKE_TLS_KEY, cert: FAKE_TLS_CERT }, mailboxes: { INBOX: [MESSAGE_1] } });
-  const params = (port: number, extra: Partial<ImapProbeParams>): ImapProbeParams => ({ server: "dovecot", port, user: "bob", pass: "secret", timeoutMs: 2000, actions: [{ fetch: "last" }], ...extra });
+  const params = (port: number, extra: Partial<ImapProbeParams>): ImapProbeParams => ({ server: "dovecot", port, user: "bob", pass: "secret", timeoutMs: PATIENT_TIMEOUT_MS, actions: [{ fetch: "last" }], ...extra });
 
   it("STARTTLS (the default): upgrades before the login, checking the certificate against the service's host name", async () => {
     const s = await tlsServer("starttls");
