@@ -21,7 +21,7 @@ describe("parseComposeTopology", () => {
     const t = parseComposeTopology(compose);
     expect(t.settings.faultHelperImage).toBe("l7lab/router:dev");
     // The router's service builds that image; the helpers that share it only use it.
-    expect(compose).toMatch(/\n  router:\n\s+build:[\s\S]*?image: l7lab\/router:dev/);
+    expect(compose).toMatch(/\n {2}router:\n\s+build:[\s\S]*?image: l7lab\/router:dev/);
     expect(parseComposeTopology("services: {}\n").settings).toEqual({});
   });
 
