@@ -45,3 +45,16 @@ export function startTimer(clock: Clock, ms: number, fire: () => void, options?:
   );
   return () => controller.abort(CANCELLED);
 }
+
+/**
+ * A stopwatch on a clock: a function giving the ms since the call. On the system clock it reads
+ * performance.now() (monotonic, below the ms); on another clock, that clock's now().
+ */
+export function stopwatch(clock: Clock): () => number {
+  if (clock === systemClock) {
+    const t0 = performance.now();
+    return () => performance.now() - t0;
+  }
+  const t0 = clock.now();
+  return () => clock.now() - t0;
+}

@@ -8,6 +8,8 @@ import type { Clock } from "../clock.ts";
 interface Sleeper {
   at: number;
   seq: number;
+  /** The signal the sleep was given: it tells the code's own waits from its timers (startTimer's). */
+  signal: AbortSignal | undefined;
   resolve: () => void;
 }
 
@@ -42,6 +44,7 @@ export class FakeClock implements Clock {
       const sleeper: Sleeper = {
         at: this.#now + Math.max(0, ms),
         seq: this.#seq++,
+        signal,
         resolve: () => {
           signal?.removeEventListener("abort", onAbort);
           resolve();
@@ -64,14 +67,31 @@ export class FakeClock implements Clock {
   }
 
   /** Resolves once a sleep is pending (one with `ms` left, when given): the code under test waits on the clock. */
-  sleeping(ms?: number): Promise<void> {
-    const holds = () => this.pending().some((left) => ms === undefined || left === ms);
-    if (holds()) return Promise.resolve();
-    return new Promise<void>((resolve) => {
+  async sleeping(ms?: number): Promise<void> {
+    await this.#until(() => this.pending().find((left) => ms === undefined || left === ms));
+  }
+
+  /**
+   * Resolves, with the ms it has left, once a sleep that `signal` can end is pending: code that
+   * passes its caller's signal to its own waits (a receive window) and not to its timers is waiting.
+   */
+  waitingOn(signal: AbortSignal): Promise<number> {
+    return this.#until(() => {
+      const sleeper = this.#sleepers.find((s) => s.signal === signal);
+      return sleeper === undefined ? undefined : sleeper.at - this.#now;
+    });
+  }
+
+  /** Resolves with what `find` finds, checking now and whenever a sleep begins. */
+  #until<T>(find: () => T | undefined): Promise<T> {
+    const found = find();
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise<T>((resolve) => {
       const watch = () => {
-        if (!holds()) return;
+        const value = find();
+        if (value === undefined) return;
         this.#watchers.delete(watch);
-        resolve();
+        resolve(value);
       };
       this.#watchers.add(watch);
     });

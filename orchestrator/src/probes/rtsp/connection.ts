@@ -1,4 +1,5 @@
 import net from "node:net";
+import { type Clock, startTimer } from "../../common/clock.ts";
 import { ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Transcript } from "../transcript.ts";
 import {
@@ -36,6 +37,8 @@ export interface RtspConnectionOptions {
   peer: string;
   /** ms since the probe started. */
   now: () => number;
+  /** What times the connection's and the replies' timeouts. */
+  clock: Clock;
   onFrame: (frame: InterleavedFrame) => void;
   onServerRequest: (request: RtspRequest, answered: number) => void;
   /** The connection closed (by the server when `byServer`), with no request waiting. */
@@ -47,7 +50,7 @@ interface Pending {
   what: string;
   resolve: (response: RtspResponse) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  cancelTimer: () => void;
 }
 
 const isText = (contentType: string | undefined) => contentType === undefined || /^(text\/|application\/(sdp|x-rtsp-|parameters))/i.test(contentType);
@@ -97,7 +100,7 @@ export class RtspConnection {
       if (signal?.aborted) return reject(signal.reason as Error);
       const socket = net.connect({ host: options.host, port: options.port });
       const done = () => {
-        clearTimeout(timer);
+        cancelTimer();
         signal?.removeEventListener("abort", onAbort);
         socket.off("error", onError);
         socket.off("connect", onConnect);
@@ -117,12 +120,12 @@ export class RtspConnection {
         socket.destroy();
         reject(signal!.reason as Error);
       };
-      const timer = setTimeout(() => {
+      const cancelTimer = startTimer(options.clock, options.timeoutMs, () => {
         done();
         socket.destroy();
         options.transcript.note(options.peer, `no connection within ${options.timeoutMs} ms`);
         reject(new ProbeTimeoutError("RTSP", options.peer, options.timeoutMs, "connecting"));
-      }, options.timeoutMs);
+      });
       socket.once("connect", onConnect);
       socket.once("error", onError);
       signal?.addEventListener("abort", onAbort, { once: true });
@@ -138,12 +141,12 @@ export class RtspConnection {
     const what = `${spec.method} ${spec.url}`;
     this.#o.transcript.client(this.#o.peer, [...requestLines(spec), ...bodyLines(Buffer.from(spec.body ?? ""), spec.contentType)].join("\n"));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const cancelTimer = startTimer(this.#o.clock, this.#o.timeoutMs, () => {
         this.#pending = null;
         this.#o.transcript.note(this.#o.peer, `no reply to ${what} within ${this.#o.timeoutMs} ms`);
         reject(new ProbeTimeoutError("RTSP", this.#o.peer, this.#o.timeoutMs, what));
-      }, this.#o.timeoutMs);
-      this.#pending = { cseq: spec.cseq, what, resolve, reject, timer };
+      });
+      this.#pending = { cseq: spec.cseq, what, resolve, reject, cancelTimer };
       this.#socket.write(bytes);
     });
   }
@@ -191,7 +194,7 @@ export class RtspConnection {
     }
     if (cseq === null) this.#o.transcript.note(peer, `the reply has no CSeq; taken as the reply to CSeq ${pending.cseq}`);
     if (/\bclose\b/i.test(response.headers.get("Connection") ?? "")) this.serverWillClose = true;
-    clearTimeout(pending.timer);
+    pending.cancelTimer();
     this.#pending = null;
     pending.resolve(response);
   }
@@ -213,7 +216,7 @@ export class RtspConnection {
     this.#o.transcript.note(this.#o.peer, note);
     const pending = this.#pending;
     if (pending) {
-      clearTimeout(pending.timer);
+      pending.cancelTimer();
       this.#pending = null;
       pending.reject(error);
     }
@@ -224,7 +227,7 @@ export class RtspConnection {
     const pending = this.#pending;
     if (this.#closing) {
       if (pending) {
-        clearTimeout(pending.timer);
+        pending.cancelTimer();
         this.#pending = null;
         pending.reject(new ProbeNetworkError("RTSP", this.#o.peer, "the connection was closed"));
       }

@@ -1,6 +1,7 @@
 import dgram from "node:dgram";
 import { once } from "node:events";
 import net from "node:net";
+import { type Clock, startTimer, systemClock } from "../../common/clock.ts";
 import { cseqOf, interleavedFrame, type RtspRequest, RtspStreamParser, serializeResponse } from "./message.ts";
 import { parseTransport } from "./headers.ts";
 import { buildSdesCname, buildSr, parseRtcpCompound, unixMsToNtp } from "./rtcp.ts";
@@ -72,6 +73,8 @@ export interface FakeRtspOptions {
   strayFrom?: string;
   /** Answer SETUP with this SSRC in Transport instead of the one used. */
   announcedSsrc?: number;
+  /** The clock of the packets' and SRs' pacing (a test's FakeClock: packets go as the test moves time); default the system clock. */
+  clock?: Clock;
 }
 
 export interface FakeRtspServer {
@@ -104,7 +107,8 @@ interface FakeSession {
   id: string;
   outputs: Map<number, TrackOut>;
   counters: { n: number; held: Buffer | null; packets: number; octets: number }[];
-  timers: NodeJS.Timeout[];
+  /** Cancels each pacing timer (RTP, SR) while playing. */
+  timers: (() => void)[];
   playing: boolean;
 }
 
@@ -115,6 +119,7 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
   const tracks = options.tracks ?? DEFAULT_FAKE_TRACKS;
   const control = options.control ?? "absolute";
   const srIntervalMs = options.srIntervalMs ?? 150;
+  const clock = options.clock ?? systemClock;
   const ignore = new Set(options.ignore ?? []);
   const sockets = new Set<net.Socket>();
   const sessions = new Map<string, FakeSession>();
@@ -158,7 +163,7 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
   );
 
   const stop = (s: FakeSession) => {
-    for (const t of s.timers) clearInterval(t);
+    for (const cancel of s.timers) cancel();
     s.timers = [];
     s.playing = false;
   };
@@ -212,12 +217,25 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
     deliver(s, track, true, Buffer.concat([sr, buildSdesCname(t.ssrc, "fake@127.0.0.1")]));
   };
 
+  /** As setInterval, on the clock: `fn` every `ms` until the session stops playing. */
+  const every = (s: FakeSession, ms: number, fn: () => void) => {
+    const slot = s.timers.length;
+    const arm = () => {
+      s.timers[slot] = startTimer(clock, ms, () => {
+        if (!s.playing) return;
+        arm();
+        fn();
+      });
+    };
+    arm();
+  };
+
   const play = (s: FakeSession) => {
     if (s.playing) return;
     s.playing = true;
     for (const track of s.outputs.keys()) {
-      s.timers.push(setInterval(() => sendNext(s, track), tracks[track]!.packetIntervalMs));
-      if (srIntervalMs > 0) s.timers.push(setInterval(() => sendSr(s, track), srIntervalMs));
+      every(s, tracks[track]!.packetIntervalMs, () => sendNext(s, track));
+      if (srIntervalMs > 0) every(s, srIntervalMs, () => sendSr(s, track));
       for (let i = 0; i < (options.junkPackets ?? 0); i++) deliver(s, track, false, Buffer.from([0x12, 0x34, 0x56]));
       if (options.strayFrom !== undefined) {
         const out = s.outputs.get(track)!;
@@ -362,6 +380,9 @@ export async function startFakeRtspServer(options: FakeRtspOptions = {}): Promis
   const server = net.createServer((socket) => {
     state.connections += 1;
     sockets.add(socket);
+    // Each write goes at once (no Nagle wait for an ACK that loopback may delay 40 ms): what the
+    // fake sends in a test's step of the clock reaches the probe within that step.
+    socket.setNoDelay(true);
     socket.on("error", () => undefined);
     socket.on("close", () => {
       sockets.delete(socket);

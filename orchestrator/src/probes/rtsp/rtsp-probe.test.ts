@@ -1,7 +1,8 @@
 import net from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { systemClock } from "../../common/clock.ts";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidInputError } from "../../common/errors.ts";
+import { FakeClock } from "../../common/testing/fake-clock.ts";
+import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
 import type { ProbeContext } from "../probe.ts";
@@ -18,15 +19,25 @@ const topology = new Topology(
   [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }],
 );
 
+/**
+ * The clock of the probe (its receive windows, receiver reports, timeouts and the ms it reports)
+ * and of the fake's pacing (RTP every 20 or 40 ms, SRs every 150 ms): time moves only when a test
+ * moves it, so a loaded machine changes no count and no ms. The receive windows below are not
+ * multiples of the packet intervals, so that no packet is due at the very end of a window.
+ */
+let clock: FakeClock;
+beforeEach(() => {
+  clock = new FakeClock();
+});
 function context(signal = new AbortController().signal): ProbeContext {
-  return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
+  return { signal, clock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };
 }
 
 const handles = (kind: string) => process.getActiveResourcesInfo().filter((r) => r === kind).length;
 const udpHandles = () => handles("UDPWrap");
-/** Waits (up to 1 s) until `count()` is `expected`; a closed socket's handle goes a little after its close callback. */
+/** Waits until `count()` is `expected`; a closed socket's handle goes a little after its close callback. */
 async function settled(count: () => number, expected: number): Promise<number> {
-  for (let i = 0; i < 100 && count() !== expected; i++) await new Promise((r) => setTimeout(r, 10));
+  await eventually(() => expect(count()).toBe(expected));
   return count();
 }
 
@@ -38,15 +49,29 @@ afterEach(async () => {
   expect(await settled(() => handles("TCPSocketWrap"), 0)).toBe(0);
 });
 async function fake(options: FakeRtspOptions = {}): Promise<FakeRtspServer> {
-  const s = await startFakeRtspServer(options);
+  const s = await startFakeRtspServer({ clock, ...options });
   servers.push(s);
   return s;
 }
 
 const PLAY_SEQUENCE = (playMs: number, teardownMs = 50): RtspProbeParams["actions"] => [{ options: true }, { describe: true }, { setup: "all" }, { play: true, receiveMs: playMs }, { teardown: true, receiveMs: teardownMs }];
 
+/**
+ * Runs the probe, and whenever it waits out a receive window (a sleep that its signal ends; its
+ * timeouts are timers), moves the clock to the window's end. Time moves for nothing else.
+ */
 async function run(params: Partial<RtspProbeParams> & { port: number }, ctx = context()) {
-  const out = await rtspProbe.run({ server: "media", ...params } as RtspProbeParams, ctx);
+  const running = rtspProbe.run({ server: "media", ...params } as RtspProbeParams, ctx);
+  const ended = running.then(
+    () => undefined,
+    () => undefined,
+  );
+  for (;;) {
+    const left = await Promise.race([clock.waitingOn(ctx.signal), ended]);
+    if (left === undefined) break;
+    await clock.advance(left);
+  }
+  const out = await running;
   expect(() => JSON.stringify(out)).not.toThrow();
   return out;
 }
@@ -56,7 +81,7 @@ describe("rtspProbe over UDP", () => {
   it("plays the twister: OPTIONS, DESCRIBE, SETUP of both tracks, PLAY, TEARDOWN, with RTP and RTCP", async () => {
     const s = await fake();
     const before = udpHandles();
-    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(700) });
+    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(710) });
     expect(out.ok).toBe(true);
     const d = out.data;
     expect(d).toMatchObject({
@@ -103,10 +128,10 @@ describe("rtspProbe over UDP", () => {
       { url: `rtsp://media.localhost:${s.port}/twister/stream=0`, track: 0, seq: 1000, rtptime: 50_000 },
       { url: `rtsp://media.localhost:${s.port}/twister/stream=1`, track: 1, seq: 20_000, rtptime: 7_000_000 },
     ]);
-    expect(play.firstRtpMs).toBeGreaterThanOrEqual(0);
-    expect(play.firstRtpMs).toBeLessThan(200);
+    // The fake's first audio packet goes 20 ms after the PLAY, the last in the window at 700 ms.
+    expect(play.firstRtpMs).toBe(20);
     expect(play.window.map((w) => w.index)).toEqual([0, 1]);
-    expect(play.window[0]!.packets).toBeGreaterThan(15);
+    expect(play.window[0]!.packets).toBe(35);
     expect(play.window[0]).toMatchObject({ lost: 0, duplicates: 0, reordered: 0, gaps: 0 });
 
     const [audio, video] = d.tracks;
@@ -135,7 +160,7 @@ describe("rtspProbe over UDP", () => {
 
   it("sends RTCP receiver reports (RR + SDES CNAME) about the right sources to the server's RTCP ports, and a BYE just before TEARDOWN", async () => {
     const s = await fake();
-    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(700) });
+    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(710) });
     expect(out.ok).toBe(true);
     for (const track of [0, 1]) {
       const packets = s.rtcpFromClient.filter((r) => r.track === track && r.via === "udp").map((r) => parseRtcpCompound(r.packet));
@@ -164,7 +189,7 @@ describe("rtspProbe over UDP", () => {
   it("counts drops, a duplicate, a swap and the sequence wrap past 65535", async () => {
     const tracks = [{ ...DEFAULT_FAKE_TRACKS[0]!, startSeq: 65530 }, DEFAULT_FAKE_TRACKS[1]!];
     const s = await fake({ tracks, fate: (t, n) => (t !== 0 ? undefined : n === 3 || n === 4 ? "drop" : n === 9 ? "duplicate" : n === 12 ? "swap" : undefined) });
-    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(500) });
+    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(510) });
     const audio = out.data.tracks[0]!.rtp;
     expect(audio).toMatchObject({ firstSeq: 65530, wraps: 1, gaps: 1, duplicates: 1, reordered: 1, discarded: 0 });
     expect(audio.largestGaps).toEqual([{ fromSeq: 65533, toSeq: 65534, missing: 2, atMs: expect.any(Number) }]);
@@ -181,7 +206,7 @@ describe("rtspProbe over UDP", () => {
 
   it("jitter follows the timestamps: an alternating 50 ms offset on audio, none on video", async () => {
     const s = await fake({ tsJitter: (t, n) => (t === 0 && n % 2 === 1 ? 400 : 0) });
-    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(600) });
+    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(610) });
     const [audio, video] = out.data.tracks;
     // J approaches 400 units (50 ms) from below: 400 * (1 - (15/16)^n) after n packets.
     expect(audio!.rtp.jitter).toBeGreaterThan(250);
@@ -191,26 +216,27 @@ describe("rtspProbe over UDP", () => {
 
   it("PAUSE: packets stop after the reply; silenceMs is the quiet at the end", async () => {
     const s = await fake();
-    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: "all" }, { play: true, receiveMs: 300 }, { pause: true, receiveMs: 300 }, { teardown: true, receiveMs: 0 }] });
+    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: "all" }, { play: true, receiveMs: 310 }, { pause: true, receiveMs: 300 }, { teardown: true, receiveMs: 0 }] });
     const pause = out.data.actions[3] as StopResult;
     expect(pause).toMatchObject({ action: "pause", method: "PAUSE", status: 200, receiveMs: 300 });
-    expect(pause.rtpPackets).toBeLessThanOrEqual(2);
-    expect(pause.silenceMs).toBeGreaterThan(250);
-    expect(pause.silenceMs).toBe(Math.round((300 - (pause.lastRtpAfterReplyMs ?? 0)) * 10) / 10);
+    expect(pause.rtpPackets).toBe(0);
+    expect(pause.lastRtpAfterReplyMs).toBeNull();
+    expect(pause.silenceMs).toBe(300);
   });
 
   it("PAUSE that the server ignores: packets keep coming", async () => {
     const s = await fake({ keepSendingAfterPause: true });
-    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: "all" }, { play: true, receiveMs: 200 }, { pause: true, receiveMs: 300 }] });
+    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: "all" }, { play: true, receiveMs: 210 }, { pause: true, receiveMs: 300 }] });
     const pause = out.data.actions[3] as StopResult;
-    expect(pause.rtpPackets).toBeGreaterThan(10);
-    expect(pause.lastRtpAfterReplyMs).toBeGreaterThan(200);
-    expect(pause.silenceMs).toBeLessThan(100);
+    // Audio every 20 ms and video every 40 ms go on: the last audio packet 290 ms after the reply.
+    expect(pause.rtpPackets).toBe(15 + 7);
+    expect(pause.lastRtpAfterReplyMs).toBe(290);
+    expect(pause.silenceMs).toBe(10);
   });
 
   it("TEARDOWN: nothing after the reply, then a new connection for a raw request with the old session: 454", async () => {
     const s = await fake();
-    const out = await run({ port: s.port, actions: [...PLAY_SEQUENCE(200, 150)!, { request: "PLAY", session: "FAKESESSION1234" }, { play: true }] });
+    const out = await run({ port: s.port, actions: [...PLAY_SEQUENCE(210, 150)!, { request: "PLAY", session: "FAKESESSION1234" }, { play: true }] });
     expect(out.ok).toBe(true);
     const teardown = out.data.actions[4] as StopResult;
     expect(teardown).toMatchObject({ status: 200, rtpPackets: 0, lastRtpAfterReplyMs: null, silenceMs: 150 });
@@ -225,7 +251,7 @@ describe("rtspProbe over UDP", () => {
     const s = await fake({ sessionTimeout: 30 });
     const out = await run({
       port: s.port,
-      actions: [{ describe: true }, { setup: "all" }, { request: "PLAY", session: "nosuchsession" }, { request: "TEARDOWN" }, { play: true, receiveMs: 100 }, { getParameter: true }, { pause: true, receiveMs: 0 }],
+      actions: [{ describe: true }, { setup: "all" }, { request: "PLAY", session: "nosuchsession" }, { request: "TEARDOWN" }, { play: true, receiveMs: 110 }, { getParameter: true }, { pause: true, receiveMs: 0 }],
     });
     expect(out.data.session).toEqual({ id: "FAKESESSION1234", timeout: 30 });
     expect(out.data.actions.slice(2).map((a) => [a.method, a.status])).toEqual([
@@ -267,7 +293,7 @@ describe("rtspProbe over UDP", () => {
 
   it("describe of another path, and SETUP of listed tracks only (an unknown index is skipped)", async () => {
     const s = await fake();
-    const out = await run({ port: s.port, actions: [{ describe: "/other" }, { describe: true }, { setup: [1, 5] }, { play: true, receiveMs: 200 }] });
+    const out = await run({ port: s.port, actions: [{ describe: "/other" }, { describe: true }, { setup: [1, 5] }, { play: true, receiveMs: 210 }] });
     expect(out.data.actions[0]).toMatchObject({ status: 404, url: `rtsp://media.localhost:${s.port}/other` });
     const setup = out.data.actions[2] as SetupResult;
     expect(setup.status).toBe(200);
@@ -284,7 +310,7 @@ describe("rtspProbe over UDP", () => {
 
   it("PLAY again after PAUSE: each window apart, and the totals so far", async () => {
     const s = await fake();
-    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 200 }, { pause: true, receiveMs: 100 }, { play: true, receiveMs: 200 }] });
+    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 210 }, { pause: true, receiveMs: 100 }, { play: true, receiveMs: 210 }] });
     const first = out.data.actions[2] as PlayResult;
     const second = out.data.actions[4] as PlayResult;
     expect(second.status).toBe(200);
@@ -305,21 +331,21 @@ describe("rtspProbe over UDP", () => {
 
   it("records a request from the server and answers it", async () => {
     const s = await fake({ serverRequestAfterPlay: "GET_PARAMETER" });
-    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 100 }] });
+    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 110 }] });
     expect(out.data.serverRequests).toEqual([{ method: "GET_PARAMETER", url: `rtsp://media.localhost:${s.port}/twister`, cseq: 1, atMs: expect.any(Number), answered: 200 }]);
     expect(s.clientAnswers).toEqual(["RTSP/1.0 200 OK\nCSeq: 1\nSession: FAKESESSION1234"]);
   });
 
   it("an ANNOUNCE from the server is answered 501", async () => {
     const s = await fake({ serverRequestAfterPlay: "ANNOUNCE" });
-    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 100 }] });
+    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 110 }] });
     expect(out.data.serverRequests).toMatchObject([{ method: "ANNOUNCE", answered: 501 }]);
     expect(s.clientAnswers[0]).toMatch(/^RTSP\/1.0 501 Not Implemented/);
   });
 
   it("counts invalid packets and datagrams from other addresses without stopping", async () => {
     const s = await fake({ junkPackets: 2, strayFrom: "127.0.0.2" });
-    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(300) });
+    const out = await run({ port: s.port, actions: PLAY_SEQUENCE(310) });
     expect(out.ok).toBe(true);
     expect(out.data.tracks.map((t) => t.rtp.invalid)).toEqual([2, 2]);
     expect(out.data.strayPackets).toBe(2);
@@ -331,7 +357,7 @@ describe("rtspProbe over UDP", () => {
 
   it("notes an SSRC in the Transport reply that the packets do not carry", async () => {
     const s = await fake({ announcedSsrc: 0x12345678 });
-    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 100 }] });
+    const out = await run({ port: s.port, actions: [{ describe: true }, { setup: [0] }, { play: true, receiveMs: 110 }] });
     expect(out.data.tracks[0]!.rtp.ssrc).toBe("1C3C2D7B");
     expect(formatTranscript(out.transcript)).toContain("SSRC 1C3C2D7B (the Transport reply named SSRC 12345678)");
   });
@@ -341,7 +367,7 @@ describe("rtspProbe over TCP (interleaved)", () => {
   it("plays both tracks on channels 0-1 and 2-3, with RTCP both ways", async () => {
     const s = await fake({ fate: (t, n) => (t === 1 && n === 2 ? "drop" : undefined) });
     const before = udpHandles();
-    const out = await run({ port: s.port, transport: "tcp", actions: PLAY_SEQUENCE(700) });
+    const out = await run({ port: s.port, transport: "tcp", actions: PLAY_SEQUENCE(710) });
     expect(out.ok).toBe(true);
     const d = out.data;
     expect(d.transport).toBe("tcp");
@@ -370,7 +396,7 @@ describe("rtspProbe over TCP (interleaved)", () => {
 
   it("resolves relative controls (a=control:* and stream=N) against Content-Base", async () => {
     const s = await fake({ control: "relative" });
-    const out = await run({ port: s.port, transport: "tcp", actions: PLAY_SEQUENCE(200) });
+    const out = await run({ port: s.port, transport: "tcp", actions: PLAY_SEQUENCE(210) });
     expect(out.data.sdp?.aggregateUrl).toBe(`rtsp://media.localhost:${s.port}/twister`);
     expect((out.data.actions[2] as SetupResult).tracks.map((t) => t.url)).toEqual([`rtsp://media.localhost:${s.port}/twister/stream=0`, `rtsp://media.localhost:${s.port}/twister/stream=1`]);
     expect(out.data.actions.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
@@ -388,7 +414,7 @@ describe("rtspProbe over TCP (interleaved)", () => {
 
   it("a description without session-level control plays on the described URL", async () => {
     const s = await fake({ control: "none" });
-    const out = await run({ port: s.port, transport: "tcp", actions: PLAY_SEQUENCE(100) });
+    const out = await run({ port: s.port, transport: "tcp", actions: PLAY_SEQUENCE(110) });
     expect((out.data.actions[3] as PlayResult).url).toBe(`rtsp://media.localhost:${s.port}/twister`);
     expect((out.data.actions[3] as PlayResult).status).toBe(200);
   });
@@ -397,7 +423,12 @@ describe("rtspProbe over TCP (interleaved)", () => {
 describe("rtspProbe failures", () => {
   it("a silent server: ok false with a timeout, and the actions so far", async () => {
     const s = await fake({ silent: true });
-    const out = await run({ port: s.port, timeoutMs: 100 });
+    const running = rtspProbe.run({ server: "media", port: s.port, timeoutMs: 100 }, context());
+    // Connected (the first timer, the connection's, is gone) and waiting for the OPTIONS reply.
+    await eventually(() => expect(clock.begun).toBe(2));
+    expect(clock.pending()).toEqual([100]);
+    await clock.advance(100);
+    const out = await running;
     expect(out.ok).toBe(false);
     expect(out.error).toEqual({ code: "PROBE_TIMEOUT", message: `RTSP probe got no answer from 127.0.0.1:${s.port} to OPTIONS rtsp://media.localhost:${s.port}/twister within 100 ms` });
     expect(out.data.actions).toEqual([expect.objectContaining({ action: "options", status: null, error: out.error!.message })]);
@@ -407,7 +438,12 @@ describe("rtspProbe failures", () => {
   it("a timeout in the middle: the set-up tracks and their sockets are reported, then closed", async () => {
     const s = await fake({ ignore: ["PLAY"] });
     const before = udpHandles();
-    const out = await run({ port: s.port, timeoutMs: 150, actions: PLAY_SEQUENCE(100) });
+    const running = rtspProbe.run({ server: "media", port: s.port, timeoutMs: 150, actions: PLAY_SEQUENCE(110) }, context());
+    // The PLAY's reply timer is all that is left to end.
+    await eventually(() => expect(s.requests.map((r) => r.method)).toContain("PLAY"));
+    expect(clock.pending()).toEqual([150]);
+    await clock.advance(150);
+    const out = await running;
     expect(out.ok).toBe(false);
     expect(out.error?.code).toBe("PROBE_TIMEOUT");
     expect(out.data.actions.map((a) => [a.action, a.status])).toEqual([
@@ -451,10 +487,15 @@ describe("rtspProbe failures", () => {
     const s = await fake();
     const udpBefore = udpHandles();
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 300);
-    const started = performance.now();
-    await expect(run({ port: s.port, actions: PLAY_SEQUENCE(5000) }, context(controller.signal))).rejects.toThrow("step cancelled");
-    expect(performance.now() - started).toBeLessThan(1500);
+    const running = rtspProbe.run({ server: "media", port: s.port, actions: PLAY_SEQUENCE(5000) }, context(controller.signal));
+    // In the PLAY window, with packets coming; the clock stands still from here: only the abort can end it.
+    expect(await clock.waitingOn(controller.signal)).toBe(5000);
+    await clock.advance(100);
+    controller.abort(new Error("step cancelled"));
+    await expect(running).rejects.toThrow("step cancelled");
+    // What is left is the fake's pacing (the next packets at 120 ms, the SRs at 150 ms): the probe's
+    // window and its receiver reports' timer are gone.
+    expect(clock.pending()).toEqual([20, 20, 50, 50]);
     expect(await settled(udpHandles, udpBefore)).toBe(udpBefore);
     // The connection is closed at both ends, with the fake still running.
     expect(await settled(() => handles("TCPSocketWrap"), 0)).toBe(0);

@@ -54,6 +54,7 @@ async function run(params: RtspProbeParams, ctx: ProbeContext): Promise<ProbeOut
     timeoutMs: params.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     actions: params.actions ?? DEFAULT_ACTIONS,
     signal: ctx.signal,
+    clock: ctx.clock,
     transcript,
   });
   const onAbort = () => void session.close();

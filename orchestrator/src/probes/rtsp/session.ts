@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type dgram from "node:dgram";
 import net from "node:net";
+import { type Clock, startTimer, stopwatch, systemClock } from "../../common/clock.ts";
 import { ProbeNetworkError } from "../../common/errors.ts";
 import type { Transcript } from "../transcript.ts";
 import { RtspConnection } from "./connection.ts";
@@ -71,6 +72,8 @@ export interface RtspSessionOptions {
   actions: readonly RtspAction[];
   signal: AbortSignal;
   transcript: Transcript;
+  /** What times the receive windows, the receiver reports, the timeouts and the results' ms; default the system clock. */
+  clock?: Clock;
 }
 
 /** A track as the result shows it (the SDP's fields, SETUP's outcome), plus what receiving needs. */
@@ -119,7 +122,9 @@ class ReceiveWindow {
 
 export class RtspSession {
   readonly #o: RtspSessionOptions;
-  readonly #t0 = performance.now();
+  readonly #clock: Clock;
+  /** ms since the session started. */
+  readonly #elapsed: () => number;
   readonly #url: string;
   readonly #peer: string;
   readonly #ssrc = randomBytes(4).readUInt32BE(0);
@@ -132,7 +137,8 @@ export class RtspSession {
   #sessionActive = false;
   readonly #windows = new Set<ReceiveWindow>();
   readonly #channels = new Map<number, { track: TrackState; rtcp: boolean }>();
-  #rrTimer: NodeJS.Timeout | null = null;
+  /** Cancels the receiver reports' timer, while one is armed. */
+  #rrTimer: (() => void) | null = null;
   #firstPlayReplyAt: number | null = null;
   #cname = "l7lab@localhost";
   #closed = false;
@@ -144,6 +150,8 @@ export class RtspSession {
 
   constructor(options: RtspSessionOptions) {
     this.#o = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#elapsed = stopwatch(this.#clock);
     this.#url = `rtsp://${hostForUrl(options.urlHost)}:${options.port}${options.path}`;
     this.#peer = `${hostForUrl(options.host)}:${options.port}`;
     this.data = {
@@ -167,7 +175,7 @@ export class RtspSession {
 
   /** ms since the session started. */
   #now(): number {
-    return performance.now() - this.#t0;
+    return this.#elapsed();
   }
 
   /** Connects, then runs every action in order. */
@@ -281,6 +289,7 @@ export class RtspSession {
         transcript: this.#o.transcript,
         peer: this.#peer,
         now: () => this.#now(),
+        clock: this.#clock,
         onFrame: (frame) => this.#onFrame(frame),
         onServerRequest: (request, answered) => this.#onServerRequest(request, answered),
       },
@@ -670,19 +679,7 @@ export class RtspSession {
 
   /** Receives for `ms` (packets come through the socket handlers); an abort ends it with the signal's reason. */
   #receive(ms: number): Promise<void> {
-    const signal = this.#o.signal;
-    return new Promise((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason as Error);
-      const onAbort = () => {
-        clearTimeout(timer);
-        reject(signal.reason as Error);
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
-      signal.addEventListener("abort", onAbort, { once: true });
-    });
+    return this.#clock.sleep(ms, this.#o.signal);
   }
 
   // ---- RTCP receiver reports -----------------------------------------------------------------
@@ -691,13 +688,13 @@ export class RtspSession {
     if (this.#rrTimer || this.#closed) return;
     const tick = () => {
       this.#sendReports(false);
-      this.#rrTimer = setTimeout(tick, RR_INTERVAL_MS);
+      this.#rrTimer = startTimer(this.#clock, RR_INTERVAL_MS, tick);
     };
-    this.#rrTimer = setTimeout(tick, FIRST_RR_MS);
+    this.#rrTimer = startTimer(this.#clock, FIRST_RR_MS, tick);
   }
 
   #stopReports(): void {
-    if (this.#rrTimer) clearTimeout(this.#rrTimer);
+    this.#rrTimer?.();
     this.#rrTimer = null;
   }
 
