@@ -164,8 +164,12 @@ describe("tftpProbe", () => {
   it("stops when the signal aborts", async () => {
     const s = await fake({ silent: true });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error("step cancelled")), 20);
-    await expect(run({ port: s.port, timeoutMs: 5000 }, context(controller.signal))).rejects.toThrow("step cancelled");
+    const running = run({ port: s.port, timeoutMs: 5000 }, context(controller.signal));
+    // The request is out and the clock stands still: only the abort can end the wait.
+    await eventually(() => expect(s.requests).toHaveLength(1));
+    controller.abort(new Error("step cancelled"));
+    await expect(running).rejects.toThrow("step cancelled");
+    expect(clock.pending()).toEqual([]);
   });
 });
 
