@@ -11,7 +11,7 @@ async function faultHelpers(): Promise<string[]> {
   return list.map((c) => c.Names[0] ?? c.Id);
 }
 
-type Totals = { retransmissions: number; durationMs: number; bytes: number };
+type Totals = { retransmissions: number; duplicates: number; durationMs: number; bytes: number };
 
 describe("scenario pxe-boot", () => {
   let run: Run;
@@ -58,14 +58,15 @@ describe("scenario pxe-boot-lossy (fault)", () => {
     const lossy = boot.totals;
     const healed = step("healed").result as { counters: { ingressDropped: number; egressDropped: number; measuredPercent: number } };
     const slowdown = boot.slowdown;
-    expect(slowdown).toBeCloseTo(lossy.durationMs / clean.durationMs, 0);
+    const ratio = lossy.durationMs / clean.durationMs;
+    expect(slowdown, `reported slowdown ${slowdown}, measured ${lossy.durationMs} ms / ${clean.durationMs} ms = ${ratio.toFixed(2)}; bound: within 0.5`).toBeCloseTo(ratio, 0);
     console.log(
       `pxe-boot-lossy: clean ${clean.durationMs} ms, lossy ${lossy.durationMs} ms (slowdown ${slowdown.toFixed(1)}x), ` +
         `${lossy.retransmissions} retransmissions, dropped ${healed.counters.ingressDropped} in + ${healed.counters.egressDropped} out (${healed.counters.measuredPercent}%)`,
     );
     expect(lossy.bytes).toBe(clean.bytes);
-    expect(lossy.retransmissions).toBeGreaterThan(0);
-    expect(slowdown).toBeGreaterThan(1);
+    expect(lossy.retransmissions, `${lossy.retransmissions} retransmissions under loss, bound > 0`).toBeGreaterThan(0);
+    expect(slowdown, `lossy ${lossy.durationMs} ms, clean ${clean.durationMs} ms: slowdown ${slowdown}, bound > 1`).toBeGreaterThan(1);
   });
 
   it("leaves no fault behind", async () => {
@@ -88,10 +89,12 @@ describe("network faults are always undone", () => {
     expect(run.status).toBe("aborted");
     expect(run.cleanup).toEqual([expect.objectContaining({ service: "tftp", action: "remove loss 10% both", ok: true })]);
     expect(await faultHelpers()).toEqual([]);
-    // And the server is clean again: a boot needs no retransmission.
+    // And the server is clean again: a boot needs no retransmission. (Measured: 0 on a clean link,
+    // in about 0.3 s; 19 to 29 with 10% loss left in place, with this 200 ms timer.)
     const call = await api<{ data: { booted: boolean; totals: Totals } }>("POST", "/probes/pxe/calls", { server: "tftp", mac: "52:54:00:12:34:56", ip: "10.0.0.60", timeoutMs: 200 });
     expect(call.body.data.booted).toBe(true);
-    expect(call.body.data.totals.retransmissions, "a clean network needs no retransmission").toBeLessThanOrEqual(3);
+    const { retransmissions, duplicates, durationMs } = call.body.data.totals;
+    expect(retransmissions, `a clean network needs no retransmission: ${retransmissions} (and ${duplicates} duplicates from the server) in ${durationMs} ms, bound 0`).toBe(0);
   }, 120_000);
 
   it("applies loss by hand through the API, and removes it with its counters", async () => {
@@ -117,7 +120,7 @@ describe("network faults are always undone", () => {
     expect(lossy?.body.ok, JSON.stringify(lossy?.body).slice(0, 300)).toBe(true);
     expect(lossy?.body.data.completed).toBe(true);
     expect(lossy?.body.data.sha256).toBe(clean.body.data.sha256);
-    expect(lossy?.body.data.durationMs, "lost packets cost the server's retransmission timer").toBeGreaterThan(clean.body.data.durationMs);
+    expect(lossy?.body.data.durationMs, `lost packets cost the server's retransmission timer: ${lossy?.body.data.durationMs} ms lossy, bound > ${clean.body.data.durationMs} ms clean`).toBeGreaterThan(clean.body.data.durationMs);
     expect(healed?.status).toBe(200);
     expect(healed?.body.counters.egressDropped).toBeGreaterThan(0);
     expect(healed?.body.counters.ingressSeen, "an egress fault does not count ingress").toBe(0);
