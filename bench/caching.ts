@@ -46,7 +46,7 @@ for (let r = 0; r < rounds; r++) {
   const link = run.steps.find((s) => s.id === "unshaped")?.result as { counters?: { sentBytes: number; dropped: number } } | undefined;
   console.log(`\nrun ${run.id}: ${run.status} in ${((run.durationMs ?? 0) / 1000).toFixed(1)} s${failed.length ? ` (not passed: ${failed.map((s) => s.id).join(", ")})` : ""}`);
   console.log("access link 1,500 kbit/s (tbf on the campus router), Internet delay 200 ms (the origin's /far/200/), objects of 12,500 octets");
-  console.log(`access delay of one object: ${none.model.accessDelayMs} ms; LAN delay (mean hit): ${cache.model.lanDelayMs} ms\n`);
+  console.log(`access delay of one object: ${none.model.accessDelayMs} ms; LAN delay (measured apart, before the mix): ${cache.model.lanDelayMs} ms\n`);
   console.log(`                 requests  hit rate   mean ms   model ms   measured - model   miss mean ms   p95 ms`);
   for (const [name, m] of [["no cache", none], ["with cache", cache]] as const) {
     const diff = m.model.measuredMeanMs - m.model.predictedMeanMs;
