@@ -3,12 +3,22 @@ import { loadComposeTopology } from "./docker/topology.ts";
 import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
 import { buildApp } from "./api/app.ts";
 import { defaultProbes } from "./probes/default-probes.ts";
+import { preloadProbeLibraries } from "./probes/libraries.ts";
 import { ScenarioCatalog } from "./scenarios/catalog.ts";
 import { ScenarioEngine } from "./scenarios/engine.ts";
 import { ManualFaults } from "./scenarios/manual-faults.ts";
 import { systemClock } from "./common/clock.ts";
 
 /** Starts the orchestrator's API. Configuration comes from the environment (see orchestrator/Dockerfile). */
+
+// The image build runs this file with L7LAB_FILL_COMPILE_CACHE=1: by now every module the server
+// imports is loaded, and with the probe libraries loaded too, Node's compile cache
+// (NODE_COMPILE_CACHE) holds them all, stripped of their types and compiled. The API then starts
+// with ~0.4 CPU-s less work at each start of the lab.
+if (process.env["L7LAB_FILL_COMPILE_CACHE"] === "1") {
+  await preloadProbeLibraries();
+  process.exit(0);
+}
 const env = {
   composeFile: process.env["L7LAB_COMPOSE_FILE"] ?? "docker-compose.yml",
   scenariosDir: process.env["L7LAB_SCENARIOS_DIR"] ?? "scenarios",
@@ -59,4 +69,6 @@ try {
 }
 
 await app.listen({ host: env.host, port: env.port });
+// Off the path to a healthy lab: the libraries the mail and HTTP probes use (probes/libraries.ts).
+preloadProbeLibraries().catch((error: unknown) => app.log.error(`could not load the probe libraries: ${(error as Error).message}`));
 app.log.info(`project ${docker.project}: ${topology.services.length} services, ${catalog.list().length} scenarios, probes ${registry.names().join(", ")}`);

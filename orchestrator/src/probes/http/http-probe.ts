@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { isIP } from "node:net";
-import { Client, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import { labServerAddress, serverProblems } from "../lab-server.ts";
+import { undici } from "../libraries.ts";
 import type { Topology } from "../../docker/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
@@ -95,8 +96,9 @@ async function run(params: HttpProbeParams, ctx: ProbeContext): Promise<ProbeOut
   };
 
   const tap: WireTap = {};
+  const { Client, buildConnector } = await undici();
   const client = new Client(`http://${peer}`, {
-    connect: tappingConnector(tap, timeoutMs),
+    connect: tappingConnector(buildConnector({ timeout: timeoutMs }), tap),
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
     pipelining: 1,

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { buildConnector } from "undici";
+import type { buildConnector } from "undici";
 
 /**
  * What went over one connection, seen from under undici: the request head as written, the
@@ -21,9 +21,8 @@ export interface WireTap {
 const MAX_HEAD = 64 * 1024;
 const END = "\r\n\r\n";
 
-/** Wraps a connector so that every socket it makes is tapped into `tap`. */
-export function tappingConnector(tap: WireTap, timeoutMs: number, now: () => number = () => performance.now()): buildConnector.connector {
-  const base = buildConnector({ timeout: timeoutMs });
+/** Wraps a connector (undici's buildConnector) so that every socket it makes is tapped into `tap`. */
+export function tappingConnector(base: buildConnector.connector, tap: WireTap, now: () => number = () => performance.now()): buildConnector.connector {
   return (options, callback) => {
     base(options, (...args) => {
       const socket = args[1];

@@ -1,8 +1,9 @@
 import { isIP } from "node:net";
-import { ImapFlow } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Topology } from "../../docker/topology.ts";
 import { labServerAddress, readLabCa, serverProblems } from "../lab-server.ts";
+import { imapflow } from "../libraries.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { baseOf, runAction } from "./actions.ts";
@@ -150,6 +151,7 @@ export const imapProbe: Probe<typeof imapParamsSchema, ImapProbeResult> = {
     const data: ImapProbeResult = { server: address, port: settings.port, tls: false, loggedIn: false, capabilities: [], actions: [] };
     if (ctx.signal.aborted) throw ctx.signal.reason;
     const servername = settings.tls === "none" ? undefined : tlsServername(params.server, ctx.topology, params.servername);
+    const { ImapFlow } = await imapflow();
     const client = new ImapFlow({
       host: address,
       port: settings.port,

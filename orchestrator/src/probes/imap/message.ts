@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { simpleParser } from "mailparser";
+import { mailparser } from "../libraries.ts";
 import type { ImapAttachment, ImapMessage } from "./types.ts";
 
 /** A message body longer than this many characters is cut in the result (`textTruncated`). */
@@ -106,6 +106,7 @@ export function shapeMessage(fetched: FetchedMessage, parts: ParsedParts, includ
 
 /** Parses a raw message with mailparser, keeping the text body and the attachments. */
 export async function parseParts(source: Buffer): Promise<ParsedParts> {
+  const { simpleParser } = await mailparser();
   const mail = await simpleParser(source);
   return {
     ...(typeof mail.text === "string" ? { text: mail.text } : {}),

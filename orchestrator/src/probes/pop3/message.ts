@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { simpleParser } from "mailparser";
+import { mailparser } from "../libraries.ts";
 import { joinLines } from "./response.ts";
 
 /**
@@ -75,6 +75,7 @@ export async function summarizeHeaders(lines: readonly Buffer[]): Promise<Header
   const header = headerLines(lines);
   const headers = parseHeaders(header.map((l) => l.toString("utf8")));
   try {
+    const { simpleParser } = await mailparser();
     const parsed = await simpleParser(joinLines([...header, Buffer.alloc(0)]), { skipHtmlToText: true, skipTextToHtml: true, skipImageLinks: true });
     return withoutUndefined({
       headers,

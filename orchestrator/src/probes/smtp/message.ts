@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import MailComposer from "nodemailer/lib/mail-composer";
+import { mailComposer } from "../libraries.ts";
 import { envelopeAddress, type SmtpAttachment, type SmtpSendSpec } from "./params.ts";
 
 /** The message the send mode transmits: built with nodemailer's MailComposer, or given raw. */
@@ -24,6 +24,7 @@ const attachment = (a: SmtpAttachment) => ({
 export async function buildMessage(send: SmtpSendSpec, options: BuildMessageOptions = {}): Promise<string> {
   if (send.raw !== undefined) return send.raw;
   const baseBoundary = createHash("sha256").update(JSON.stringify(send)).digest("hex").slice(0, 16);
+  const { default: MailComposer } = await mailComposer();
   const composer = new MailComposer({
     ...(envelopeAddress(send.from) !== "" ? { from: send.from } : {}),
     to: send.to,
