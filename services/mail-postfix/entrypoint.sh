@@ -16,9 +16,10 @@ if [ -n "${L7LAB_RESOLVER:-}" ]; then
 fi
 cat /etc/postfix/l7lab/main.cf "$role_dir/main.cf" >/etc/postfix/main.cf
 cp "$role_dir"/*.map /etc/postfix/ 2>/dev/null || true
-# lab-ca starts beside this container and issues the certificates on the lab's first start.
+# lab-ca starts beside this container (not before it: docker-compose.yml) and issues the
+# certificates on the lab's first start.
 crt=$(postconf -h smtpd_tls_cert_file)
 for _ in $(seq 120); do [ -s "$crt" ] && break; sleep 0.5; done
-[ -s "$crt" ] || { echo "no certificate $crt from lab-ca after 60 s (docker compose logs lab-ca)" >&2; exit 1; }
+[ -s "$crt" ] || { echo "no certificate $crt from lab-ca after 60 s: is lab-ca running? (docker compose up -d lab-ca; docker compose logs lab-ca)" >&2; exit 1; }
 touch /var/spool/postfix/quick-start
 exec postfix start-fg

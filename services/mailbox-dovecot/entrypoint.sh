@@ -16,9 +16,10 @@ ssl_cert = </lab/ca/mailbox.$domain.crt
 ssl_key = </lab/ca/mailbox.$domain.key
 CONF
 mkdir -p "/var/mail/vhosts/$domain" && chown -R vmail:vmail /var/mail/vhosts
-# lab-ca starts beside this container and issues the certificates on the lab's first start.
+# lab-ca starts beside this container (not before it: docker-compose.yml) and issues the
+# certificates on the lab's first start.
 crt=/lab/ca/mailbox.$domain.crt
 for _ in $(seq 120); do [ -s "$crt" ] && break; sleep 0.5; done
-[ -s "$crt" ] || { echo "no certificate $crt from lab-ca after 60 s (docker compose logs lab-ca)" >&2; exit 1; }
+[ -s "$crt" ] || { echo "no certificate $crt from lab-ca after 60 s: is lab-ca running? (docker compose up -d lab-ca; docker compose logs lab-ca)" >&2; exit 1; }
 doveconf -n >/dev/null
 exec dovecot -F

@@ -23,6 +23,6 @@ if [ -s "$ca" ]; then
   cp "$ca" /etc/ssl/certs/ca-certificates.crt
   ln -sf ca-certificates.crt "/etc/ssl/certs/$(openssl x509 -hash -noout -in "$ca").0"
 else
-  echo "no lab CA at $ca after 60 s (docker compose logs lab-ca); TLS to the lab's servers will not verify" >&2
+  echo "no lab CA at $ca after 60 s (is lab-ca running? docker compose up -d lab-ca; docker compose logs lab-ca); TLS to the lab's servers will not verify" >&2
 fi
 exec "$@"
