@@ -6,8 +6,10 @@
  * With the images built, each round times `docker compose up --detach --wait` from a downed lab
  * until every service is healthy, and, in the same round, the start of the same number of bare
  * containers (the Debian base image running `sleep`, on one internal network) until all run.
- * The ratio of the two is the figure to quote. With --cold-build it also times a build of every
- * image with no cache (base images excepted), which needs the package archive.
+ * The ratio of the two is the figure to quote. It also prints, per round, the CPU time the machine
+ * spent (all cores, from /proc/stat) on each, and, per service, the median time from `up` to the
+ * container's start and to its first passing health check. With --cold-build it also times a
+ * build of every image with no cache (base images excepted), which needs the package archive.
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
@@ -24,6 +26,24 @@ function timed(cmd: string, argv: string[]): number {
   const r = spawnSync(cmd, argv, { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${cmd} ${argv.join(" ")} failed: ${r.stderr}`);
   return (performance.now() - t0) / 1000;
+}
+/** CPU-seconds the whole machine has been busy (all cores), from /proc/stat. */
+function busyCpuSeconds(): number {
+  const [, ...ticks] = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100; // USER_HZ is 100 on Linux
+}
+interface Inspected { Name: string; State: { StartedAt: string; Health?: { Log?: { ExitCode: number; End: string }[] } } }
+/** Seconds from `since` (epoch ms) to each service's start and to its first passing health check. */
+function serviceTimes(since: number): Map<string, { started: number; healthy: number }> {
+  const ids = sh("docker", ["compose", "ps", "--quiet"]).trim().split("\n");
+  const out = new Map<string, { started: number; healthy: number }>();
+  for (const c of JSON.parse(sh("docker", ["inspect", ...ids])) as Inspected[]) {
+    const ok = c.State.Health?.Log?.find((l) => l.ExitCode === 0);
+    const service = c.Name.replace(/^\/[^-]+-/, "").replace(/-\d+$/, "");
+    out.set(service, { started: (Date.parse(c.State.StartedAt) - since) / 1000, healthy: ok ? (Date.parse(ok.End) - since) / 1000 : NaN });
+  }
+  return out;
 }
 const run = promisify(execFile);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -43,21 +63,35 @@ sh("docker", ["compose", "build", "--quiet"]);
 
 const lab: number[] = [];
 const floor: number[] = [];
+const labCpu: number[] = [];
+const floorCpu: number[] = [];
+const perService = new Map<string, { started: number[]; healthy: number[] }>();
 for (let i = 0; i < rounds; i++) {
   sh("docker", ["compose", "down", "--timeout", "2"]);
+  const since = Date.now();
+  let cpu = busyCpuSeconds();
   lab.push(timed("docker", ["compose", "up", "--detach", "--wait"]));
+  labCpu.push(busyCpuSeconds() - cpu);
+  for (const [service, t] of serviceTimes(since)) {
+    const row = perService.get(service) ?? { started: [], healthy: [] };
+    row.started.push(t.started);
+    row.healthy.push(t.healthy);
+    perService.set(service, row);
+  }
   sh("docker", ["compose", "down", "--timeout", "2"]);
 
   const net = `l7lab-bench-floor-${process.pid}`;
   sh("docker", ["network", "create", "--internal", net]);
   const names = Array.from({ length: n }, (_, k) => `${net}-${k}`);
   const t0 = performance.now();
+  cpu = busyCpuSeconds();
   // Started all at once, as compose starts independent services.
   await Promise.all(names.map((name) => run("docker", ["run", "-d", "--rm", "--name", name, "--network", net, "--init", baseImage, "sleep", "600"])));
   floor.push((performance.now() - t0) / 1000);
+  floorCpu.push(busyCpuSeconds() - cpu);
   sh("docker", ["rm", "-f", ...names]);
   sh("docker", ["network", "rm", net]);
-  console.log(`round ${i + 1}: lab up and healthy ${lab[i]!.toFixed(2)} s, ${n} bare containers ${floor[i]!.toFixed(2)} s`);
+  console.log(`round ${i + 1}: lab up and healthy ${lab[i]!.toFixed(2)} s (${labCpu[i]!.toFixed(1)} CPU-s), ${n} bare containers ${floor[i]!.toFixed(2)} s (${floorCpu[i]!.toFixed(1)} CPU-s)`);
 }
 sh("docker", ["compose", "up", "--detach", "--wait"]);
 
@@ -67,3 +101,7 @@ console.log(`services: ${n}; rounds: ${rounds}`);
 console.log(`lab up to all healthy, median: ${median(lab).toFixed(2)} s`);
 console.log(`${n} bare containers started at once, median: ${median(floor).toFixed(2)} s`);
 console.log(`ratio lab / floor: ${(median(lab) / median(floor)).toFixed(2)}`);
+console.log(`CPU time spent by the machine (all cores), median: lab ${median(labCpu).toFixed(1)} CPU-s, bare containers ${median(floorCpu).toFixed(1)} CPU-s`);
+console.log(`\nper service, median seconds from \`up\` (ordered by time to healthy):`);
+const rows = [...perService].map(([service, t]) => ({ service, started: median(t.started), healthy: median(t.healthy) })).sort((a, b) => a.healthy - b.healthy);
+for (const r of rows) console.log(`  ${r.service.padEnd(20)} started ${r.started.toFixed(1).padStart(5)}  healthy ${r.healthy.toFixed(1).padStart(5)}`);
