@@ -5,7 +5,8 @@
 # resolver until the root answers), it asks again every 0.2 s, waiting 1 s at most each time, for up
 # to 5 s, rather than fail: Docker would run the whole check again, and each run is a `docker exec`
 # that costs ~0.13 CPU-s, several times one `host`. A last try, with its output, says what is wrong.
-# docker-compose.yml passes this folder to the images that use it (build.additional_contexts).
+# The images that use it are built with services/ as their context (docker-compose.yml), not
+# build.additional_contexts, which the BuildKit of Docker Engine 20.10 does not have.
 exec {pause}<> <(:)   # a pipe no one writes to: `read -t` on it is a sleep without a process
 for ((deadline = SECONDS + 5; SECONDS < deadline; )); do
   host -W 1 "$@" >/dev/null 2>&1 && exit 0
