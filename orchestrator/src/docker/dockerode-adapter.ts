@@ -110,7 +110,18 @@ export class DockerodeAdapter implements DockerAdapter {
       if (cause instanceof L7labError) throw cause;
       throw new DockerError(action, `service "${service}"`, { cause });
     }
-    return this.serviceState(service);
+    // The container list (docker ps) is a view that the daemon updates just after a state change:
+    // on a busy machine it said "running" right after a stop had returned. The state, and the
+    // health while it runs, come from inspecting the container itself.
+    const after = await this.serviceState(service);
+    let live: Docker.ContainerInspectInfo["State"];
+    try {
+      live = (await container.inspect()).State;
+    } catch (cause) {
+      throw new DockerError("inspect", `service "${service}"`, { cause });
+    }
+    const health: ContainerHealth = live.Status === "running" ? (live.Health?.Status as ContainerHealth | undefined) ?? "none" : "none";
+    return { ...after, state: live.Status, health };
   }
 
   async exec(service: string, command: readonly string[], options: { timeoutMs?: number } = {}): Promise<ExecResult> {
