@@ -9,8 +9,6 @@ import { ScenarioEngine } from "./scenarios/engine.ts";
 import { ManualFaults } from "./scenarios/manual-faults.ts";
 import { systemClock } from "./common/clock.ts";
 
-/** Starts the orchestrator's API. Configuration comes from the environment (see orchestrator/Dockerfile). */
-
 // The image build runs this file with L7LAB_FILL_COMPILE_CACHE=1: by now every module the server
 // imports is loaded, and with the probe libraries loaded too, Node's compile cache
 // (NODE_COMPILE_CACHE) holds them all, stripped of their types and compiled. The API then starts
@@ -19,6 +17,8 @@ if (process.env["L7LAB_FILL_COMPILE_CACHE"] === "1") {
   await preloadProbeLibraries();
   process.exit(0);
 }
+
+/** Starts the orchestrator's API. Configuration comes from the environment (see orchestrator/Dockerfile). */
 const env = {
   composeFile: process.env["L7LAB_COMPOSE_FILE"] ?? "docker-compose.yml",
   scenariosDir: process.env["L7LAB_SCENARIOS_DIR"] ?? "scenarios",
