@@ -110,3 +110,21 @@ describe("the lab is hermetic", () => {
     }
   });
 });
+
+describe("the same TCP on any host", () => {
+  it("every lab host's TCP congestion control is Reno, whatever the host's own default", async () => {
+    const hostDefault = execFileSync("cat", ["/proc/sys/net/ipv4/tcp_congestion_control"], { encoding: "utf8" }).trim();
+    const containers = await docker.listContainers({ filters: { label: [`com.docker.compose.project=${topology.project}`] } });
+    const seen: Record<string, string> = {};
+    for (const c of containers) {
+      const service = c.Labels["com.docker.compose.service"]!;
+      if (service === "lab-bridges" || service === "lab-ca") continue; // the host's namespace; no network
+      const { State } = await docker.getContainer(c.Id).inspect();
+      // Net sysctls read as the namespace of whoever reads them: read from inside the container's.
+      seen[service] = execFileSync("nsenter", ["-t", String(State.Pid), "-n", "cat", "/proc/sys/net/ipv4/tcp_congestion_control"], { encoding: "utf8" }).trim();
+    }
+    expect(Object.keys(seen).length, `services read: ${Object.keys(seen).join(", ")}`).toBe(topology.services.filter((s) => s.name !== "lab-bridges" && s.name !== "lab-ca").length);
+    const other = Object.entries(seen).filter(([, cc]) => cc !== "reno");
+    expect(other, `not Reno (the host's default is ${hostDefault}): ${other.map(([s, cc]) => `${s}: ${cc}`).join(", ")}`).toEqual([]);
+  });
+});
