@@ -35,7 +35,9 @@ const docker = new DockerodeAdapter(topology.project, new Docker(), {
   ...(topology.settings.faultHelperImage !== undefined ? { faultHelperImage: topology.settings.faultHelperImage } : {}),
 });
 const registry = defaultProbes();
-const catalog = await ScenarioCatalog.load(env.scenariosDir, { registry, topology });
+// Not read here: every scenario route reads the directory again anyway (catalog.reload()), and the
+// first read (~0.25 CPU-s: YAML and validation) would only delay the API; it runs after start-up.
+const catalog = new ScenarioCatalog(env.scenariosDir, { registry, topology });
 const engine = new ScenarioEngine({ registry, docker, topology });
 const faults = new ManualFaults(docker, topology, systemClock);
 const app = await buildApp(
@@ -68,7 +70,28 @@ try {
   app.log.error(`could not look for network faults left by an earlier orchestrator: ${(error as Error).message}`);
 }
 
+// Off the path to a healthy lab: the scenario catalog's first read and the libraries the mail and
+// HTTP probes use (probes/libraries.ts). Loading a library holds the event loop for a while, so
+// this waits until the API has answered its first health check (the lab is up only once it has),
+// or 5 s when nothing checks it.
+let warmed = false;
+const warm = (): void => {
+  if (warmed) return;
+  warmed = true;
+  clearTimeout(warmTimer);
+  void (async () => {
+    try {
+      await catalog.reload();
+      app.log.info(`project ${docker.project}: ${topology.services.length} services, ${catalog.list().length} scenarios, probes ${registry.names().join(", ")}`);
+    } catch (error) {
+      app.log.error(`could not read the scenarios in ${env.scenariosDir}: ${(error as Error).message}`);
+    }
+    await preloadProbeLibraries().catch((error: unknown) => app.log.error(`could not load the probe libraries: ${(error as Error).message}`));
+  })();
+};
+const warmTimer = setTimeout(warm, 5000);
+app.addHook("onResponse", async (request) => {
+  if (!warmed && request.url === "/api/health") setImmediate(warm);
+});
+
 await app.listen({ host: env.host, port: env.port });
-// Off the path to a healthy lab: the libraries the mail and HTTP probes use (probes/libraries.ts).
-preloadProbeLibraries().catch((error: unknown) => app.log.error(`could not load the probe libraries: ${(error as Error).message}`));
-app.log.info(`project ${docker.project}: ${topology.services.length} services, ${catalog.list().length} scenarios, probes ${registry.names().join(", ")}`);
