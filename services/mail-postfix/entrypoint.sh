@@ -14,8 +14,12 @@ fi
 if [ -n "${L7LAB_RESOLVER:-}" ]; then
   printf 'nameserver %s\n' "$L7LAB_RESOLVER" >/etc/resolv.conf
 fi
+# Both keep the image's modification times: Postfix reads a configuration file or a texthash map
+# whose modification time is recent again after a pause (util/load_file.c, "load file with some
+# prejudice"), so a file written just now cost postconf, and each daemon that reads it, 1 to 2 s.
 cat /etc/postfix/l7lab/main.cf "$role_dir/main.cf" >/etc/postfix/main.cf
-cp "$role_dir"/*.map /etc/postfix/ 2>/dev/null || true
+touch -r "$role_dir/main.cf" /etc/postfix/main.cf
+cp -p "$role_dir"/*.map /etc/postfix/ 2>/dev/null || true
 # lab-ca starts beside this container (not before it: docker-compose.yml) and issues the
 # certificates on the lab's first start.
 crt=$(postconf -h smtpd_tls_cert_file)
