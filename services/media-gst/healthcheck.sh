@@ -5,9 +5,5 @@
 # read -t), not a Python interpreter. While the server starts,
 # it tries to connect again every 0.2 s for up to 5 s rather than failing into another docker exec.
 
-. /usr/local/lib/l7lab/tcp-connect.sh   # connect PORT (services/common/tcp-connect.sh)
-connect 554
-printf 'OPTIONS rtsp://127.0.0.1/twister RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: l7lab-healthcheck\r\n\r\n' >&3
-read -r -t 8 status <&3
-status=${status%$'\r'}
-[[ $status == "RTSP/1.0 200 OK" ]] || { echo "OPTIONS answered: ${status:-nothing}"; exit 1; }
+. /usr/local/lib/l7lab/tcp-connect.sh   # expect_status (services/common/tcp-connect.sh)
+expect_status 554 "OPTIONS" $'OPTIONS rtsp://127.0.0.1/twister RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: l7lab-healthcheck\r\n\r\n' "RTSP/1.0 200 OK"

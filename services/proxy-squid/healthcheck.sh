@@ -3,9 +3,5 @@
 # localhost ask). One bash process and its builtins; while Squid starts, it tries to connect again
 # every 0.2 s for up to 5 s rather than failing into another docker exec.
 
-. /usr/local/lib/l7lab/tcp-connect.sh   # connect PORT (services/common/tcp-connect.sh)
-connect 3128
-printf 'GET /squid-internal-mgr/info HTTP/1.1\r\nHost: 127.0.0.1:3128\r\nConnection: close\r\n\r\n' >&3
-read -r -t 5 status <&3
-status=${status%$'\r'}
-[[ $status == "HTTP/1.1 200 OK" ]] || { echo "GET /squid-internal-mgr/info answered: ${status:-nothing}"; exit 1; }
+. /usr/local/lib/l7lab/tcp-connect.sh   # expect_status (services/common/tcp-connect.sh)
+expect_status 3128 "GET /squid-internal-mgr/info" $'GET /squid-internal-mgr/info HTTP/1.1\r\nHost: 127.0.0.1:3128\r\nConnection: close\r\n\r\n' "HTTP/1.1 200 OK"
