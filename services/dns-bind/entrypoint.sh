@@ -7,8 +7,25 @@ if [ ! -f "$conf" ]; then
   echo "unknown L7LAB_DNS_ROLE '${L7LAB_DNS_ROLE}'; valid roles: $(cd /etc/bind/l7lab/roles && ls | sed 's/\.conf$//' | tr '\n' ' ')" >&2
   exit 2
 fi
-# A secondary needs no wait for its primary: if its first transfer fails because the primary is
-# not up yet, the primary's NOTIFY when it loads the zone (also-notify) starts the transfer at once.
 mkdir -p /run/named /var/cache/bind
 chown bind:bind /run/named /var/cache/bind
+# A secondary with no copy of its zone yet waits, 10 s at most, for its primary to answer the
+# zone's SOA, so that its first transfer at start succeeds. Without the wait, when it started a
+# few hundred ms before the primary, its refresh failed (connection refused), the primary's NOTIFY
+# came while BIND still counted that refresh as in progress ("refresh check queued"), and nothing
+# more happened until BIND's retry a minute later: the lab took 60 s to come up, one start in
+# several. With a copy (a restart of the same container) it starts at once and serves it.
+if grep -q "type secondary;" "$conf"; then
+  zone=$(sed -n 's/^zone "\([^"]*\)".*/\1/p' "$conf" | head -n 1)
+  primary=$(sed -n 's/.*primaries *{ *\([0-9.]*\);.*/\1/p' "$conf" | head -n 1)
+  copy=$(sed -n 's/.*file "\([^"]*\)".*/\1/p' "$conf" | head -n 1)
+  if [ ! -s "$copy" ]; then
+    i=0
+    until host -W 1 -t SOA "$zone" "$primary" >/dev/null 2>&1; do
+      i=$((i + 1))
+      [ $i -lt 100 ] || { echo "the primary $primary does not answer for $zone yet; starting anyway (BIND retries)" >&2; break; }
+      sleep 0.1
+    done
+  fi
+fi
 exec named -g -u bind -c "$conf"

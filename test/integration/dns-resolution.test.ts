@@ -1,5 +1,12 @@
-import { beforeAll, describe, expect, it } from "vitest";
-import { api, explain, runScenario, type Run, type RunStep } from "./lab.ts";
+import { spawnSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { api, explain, repoRoot, runScenario, sh, type Run, type RunStep } from "./lab.ts";
+
+const compose = (...args: string[]) => {
+  const r = spawnSync("docker", ["compose", ...args], { cwd: repoRoot, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`docker compose ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout;
+};
 
 describe("scenario dns-resolution, run through the orchestrator's API", () => {
   let run: Run;
@@ -58,5 +65,43 @@ describe("scenario dns-resolution, run through the orchestrator's API", () => {
     const services = await api<{ service: string; state: string; health: string }[]>("GET", "/services");
     const unwell = services.body.filter((s) => s.state !== "running" || (s.health !== "healthy" && s.health !== "none"));
     expect(unwell).toEqual([]);
+  });
+});
+
+describe("the secondary name server (ns2.hamburger.edu) started before its primary", () => {
+  // A new secondary container has no copy of the zone; the primary is down while it starts.
+  let log = "";
+  let logBeforePrimary = "";
+  let servedAfterMs = Number.NaN;
+
+  beforeAll(async () => {
+    compose("stop", "--timeout", "2", "dns-hamburger-1");
+    compose("up", "--detach", "--force-recreate", "--no-deps", "dns-hamburger-2");
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    logBeforePrimary = compose("logs", "--no-log-prefix", "dns-hamburger-2");
+    const started = Date.now();
+    compose("start", "dns-hamburger-1");
+    for (let i = 0; i < 100; i++) {
+      if ((await sh("dns-hamburger-2", "host -W 1 -t SOA hamburger.edu 127.0.0.1")).exitCode === 0) {
+        servedAfterMs = Date.now() - started;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    log = compose("logs", "--no-log-prefix", "dns-hamburger-2");
+  }, 60_000);
+
+  afterAll(() => {
+    compose("up", "--detach", "--wait", "dns-hamburger-1", "dns-hamburger-2");
+  }, 120_000);
+
+  it("serves the zone within 10 s of the primary's start (BIND's own retry would take a minute)", () => {
+    expect(servedAfterMs, `served ${servedAfterMs} ms after the primary started; its log:\n${log}`).toBeLessThan(10_000);
+  });
+
+  it("waits for the primary before starting named, so its first transfer does not fail", () => {
+    expect(logBeforePrimary, "named started with the primary still down").not.toMatch(/starting BIND/);
+    expect(log).not.toMatch(/refresh: failure trying primary/);
+    expect(log).toMatch(/transfer of 'hamburger.edu\/IN' from 10\.0\.0\.30#53: Transfer status: success/);
   });
 });
