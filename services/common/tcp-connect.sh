@@ -2,14 +2,14 @@
 # orchestrator (not run by itself).
 #
 # connect PORT opens fd 3 to 127.0.0.1:PORT. While the daemon starts and nothing listens yet, it
-# retries every 0.2 s for up to 5 s rather than fail: Docker would run the whole check again, and
+# retries every 0.05 s for up to 5 s rather than fail: Docker would run the whole check again, and
 # each run is a `docker exec` that costs ~0.13 CPU-s, far more than a retry in here.
 exec {pause}<> <(:)   # a pipe no one writes to: `read -t` on it is a sleep without a process
 connect() {
   local deadline=$((SECONDS + 5))
   until { exec 3<>"/dev/tcp/127.0.0.1/$1"; } 2>/dev/null; do
     ((SECONDS < deadline)) || { echo "nothing listens on port $1"; exit 1; }
-    read -r -t 0.2 -u "$pause"
+    read -r -t 0.05 -u "$pause"
   done
 }
 

@@ -70,7 +70,7 @@ describe("a quiet lab", () => {
     expect(zombies, "zombie processes (state Z) in the lab's containers").toEqual([]);
   });
 
-  it("checks health every 0.5 s while a service starts and every 120 s or less often after, with 2 minutes of grace", async () => {
+  it("checks health every 0.5 s or more often while a service starts and every 120 s or less often after, with 2 minutes of grace", async () => {
     const offenders: string[] = [];
     for (const [service, c] of await labContainers()) {
       const hc = (await docker.getContainer(c.Id).inspect()).Config.Healthcheck as
