@@ -12,7 +12,7 @@
  * Node built-ins only.
  */
 import { spawnSync } from "node:child_process";
-import { diagnose } from "./lab-health.ts";
+import { diagnose, waitHealthy } from "./lab-health.ts";
 
 const args = process.argv.slice(2);
 let timeout = 300;
@@ -40,7 +40,18 @@ if (compose(["build"]) !== 0) {
 
 console.log(`[l7lab] starting the lab and waiting up to ${timeout} s until every service is healthy`);
 const startedAt = Date.now();
-const status = compose(["up", "--detach", "--wait", "--wait-timeout", String(timeout), ...args]);
+let status = compose(["up", "--detach", ...args]);
+if (status === 0) {
+  const outcome = await waitHealthy({
+    sinceMs: startedAt,
+    timeoutMs: timeout * 1000,
+    progress: (pending) => console.log(`[l7lab] still starting after ${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${pending.join(", ")}`),
+  });
+  if (!outcome.ok) {
+    console.error(`\n[l7lab] ${outcome.reason}`);
+    status = 1;
+  }
+}
 const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
 if (status !== 0) {
   const report = diagnose();
