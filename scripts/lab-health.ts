@@ -172,13 +172,13 @@ export async function waitHealthy(
   events.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   try {
     return await new Promise<WaitOutcome>((resolve) => {
-      const timer = setTimeout(() => resolve({ ok: false, reason: `not healthy after ${options.timeoutMs / 1000} s: ${wait.pending().join(", ")}` }), options.timeoutMs);
-      const ticker = options.progress && setInterval(() => options.progress!(wait.pending()), options.progressMs ?? 10_000);
       const done = (outcome: WaitOutcome) => {
         clearTimeout(timer);
         if (ticker) clearInterval(ticker);
         resolve(outcome);
       };
+      const timer = setTimeout(() => done({ ok: false, reason: `not healthy after ${options.timeoutMs / 1000} s: ${wait.pending().join(", ")}` }), options.timeoutMs);
+      const ticker = options.progress && setInterval(() => options.progress!(wait.pending()), options.progressMs ?? 10_000);
       createInterface({ input: events.stdout }).on("line", (line) => {
         let event: ContainerEvent;
         try {
