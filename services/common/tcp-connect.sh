@@ -1,5 +1,5 @@
-# Sourced by the bash health checks of Postfix, Dovecot, Squid, the media server and the
-# orchestrator (not run by itself).
+# Sourced by the bash health checks of Postfix, Dovecot, vsftpd, nginx, Squid, the media server
+# and the orchestrator (not run by itself).
 #
 # connect PORT opens fd 3 to 127.0.0.1:PORT. While the daemon starts and nothing listens yet, it
 # retries every 0.05 s for up to 5 s rather than fail: Docker would run the whole check again, and
