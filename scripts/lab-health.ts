@@ -1,8 +1,9 @@
 /**
- * What is wrong with a compose project that did not come up: for each container that exited or is
- * not healthy, its state, its last health-check output and the last lines of its log. Used by
- * `./l7lab up` (scripts/lab-up.ts) and by the integration tests' global setup. Node built-ins only:
- * it runs before `npm ci` may have run.
+ * Waiting for a compose project to be healthy (`waitHealthy`, from Docker's events), and what is
+ * wrong with one that did not come up (`diagnose`: for each container that exited or is not
+ * healthy, its state, its last health-check output and the last lines of its log). Used by
+ * `./l7lab up` (scripts/lab-up.ts), the startup benchmark and the integration tests' global setup.
+ * Node built-ins only: it runs before `npm ci` may have run.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createInterface } from "node:readline";
