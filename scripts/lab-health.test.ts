@@ -1,12 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { HealthWait, type PsEntry } from "./lab-health.ts";
 
-const ps = (Service: string, ID: string, State: string, Health: string): PsEntry => ({ ID, Name: `l7lab-${Service}-1`, Project: "l7lab", Service, State, Health, ExitCode: 0 });
+const ps = (Service: string, ID: string, State: string, Health: string, extra: Partial<PsEntry> = {}): PsEntry => ({ ID, Name: `l7lab-${Service}-1`, Project: "l7lab", Service, State, Health, ExitCode: 0, ...extra });
+const since = Date.parse("2026-12-07T06:00:00Z");
 const full = (short: string) => short + "0".repeat(64 - short.length);
 
 describe("HealthWait: when ./l7lab up has its lab", () => {
   it("is done only once every starting service has reported healthy", () => {
-    const wait = new HealthWait([ps("dns-root", "aaa111", "running", "starting"), ps("www", "bbb222", "running", "starting"), ps("lab-ca", "ccc333", "running", "healthy")]);
+    const wait = new HealthWait([ps("dns-root", "aaa111", "running", "starting"), ps("www", "bbb222", "running", "starting"), ps("lab-ca", "ccc333", "running", "healthy")], since);
     expect(wait.outcome()).toBeUndefined();
     expect(wait.pending()).toEqual(["dns-root", "www"]);
     expect(wait.event({ id: full("bbb222"), Action: "health_status: healthy" })).toBeUndefined();
@@ -15,32 +16,34 @@ describe("HealthWait: when ./l7lab up has its lab", () => {
   });
 
   it("counts a running container without a health check as up, and is done at once when all are", () => {
-    expect(new HealthWait([ps("bob", "aaa111", "running", ""), ps("www", "bbb222", "running", "healthy")]).outcome()).toEqual({ ok: true });
+    expect(new HealthWait([ps("bob", "aaa111", "running", ""), ps("www", "bbb222", "running", "healthy")], since).outcome()).toEqual({ ok: true });
   });
 
   it("fails, naming the service, when a container dies or turns unhealthy", () => {
-    const dies = new HealthWait([ps("dns-root", "aaa111", "running", "starting"), ps("www", "bbb222", "running", "starting")]);
+    const dies = new HealthWait([ps("dns-root", "aaa111", "running", "starting"), ps("www", "bbb222", "running", "starting")], since);
     expect(dies.event({ id: full("aaa111"), Action: "die" })).toEqual({ ok: false, reason: "service dns-root exited" });
-    const sick = new HealthWait([ps("dns-root", "aaa111", "running", "starting")]);
+    const sick = new HealthWait([ps("dns-root", "aaa111", "running", "starting")], since);
     expect(sick.event({ id: full("aaa111"), Action: "health_status: unhealthy" })).toEqual({ ok: false, reason: "service dns-root is unhealthy" });
-    expect(new HealthWait([ps("www", "bbb222", "running", "unhealthy")]).outcome()).toEqual({ ok: false, reason: "service www is unhealthy" });
+    expect(new HealthWait([ps("www", "bbb222", "running", "unhealthy")], since).outcome()).toEqual({ ok: false, reason: "service www is unhealthy" });
   });
 
   it("ignores events about containers compose did not list (replaced by a recreate, or another project's)", () => {
-    const wait = new HealthWait([ps("dns-root", "aaa111", "running", "starting")]);
+    const wait = new HealthWait([ps("dns-root", "aaa111", "running", "starting")], since);
     expect(wait.event({ id: full("ddd444"), Action: "die" })).toBeUndefined();
     expect(wait.event({ id: full("ddd444"), Action: "health_status: healthy" })).toBeUndefined();
     expect(wait.pending()).toEqual(["dns-root"]);
   });
 
-  it("does not wait for a container that had exited before this start, unless it died during it", () => {
-    const wait = new HealthWait([ps("dns-root", "aaa111", "running", "starting"), ps("tftp", "eee555", "exited", "")]);
-    expect(wait.pending()).toEqual(["dns-root"]);
-    expect(wait.event({ id: full("eee555"), Action: "die" })).toEqual({ ok: false, reason: "service tftp exited" });
+  it("fails for a container that exited during this start, with its exit code, but not for one that had exited before", () => {
+    const before = new HealthWait([ps("dns-root", "aaa111", "running", "starting"), ps("tftp", "eee555", "exited", "", { FinishedAt: "2026-12-07T05:59:59.9Z" })], since);
+    expect(before.outcome()).toBeUndefined();
+    expect(before.pending()).toEqual(["dns-root"]);
+    const during = new HealthWait([ps("dns-root", "aaa111", "running", "starting"), ps("tftp", "eee555", "exited", "", { FinishedAt: "2026-12-07T06:00:01Z", ExitCode: 3 })], since);
+    expect(during.outcome()).toEqual({ ok: false, reason: "service tftp exited (exit code 3)" });
   });
 
   it("waits for a container that is still being created or restarting", () => {
-    const wait = new HealthWait([ps("media", "fff666", "created", "")]);
+    const wait = new HealthWait([ps("media", "fff666", "created", "")], since);
     expect(wait.pending()).toEqual(["media"]);
     expect(wait.event({ id: full("fff666"), Action: "health_status: healthy" })).toEqual({ ok: true });
   });

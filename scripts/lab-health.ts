@@ -16,6 +16,8 @@ export interface PsEntry {
   State: string;
   Health: string;
   ExitCode: number;
+  /** When an exited container stopped (from `docker inspect`; compose ps does not say). */
+  FinishedAt?: string;
 }
 
 interface HealthLog {
@@ -110,17 +112,20 @@ export class HealthWait {
   readonly #pending = new Set<string>();
   #failure: string | undefined;
 
-  constructor(containers: PsEntry[]) {
+  /** `sinceMs`: when this start began (epoch ms); a container that exited before it is not part of it. */
+  constructor(containers: PsEntry[], sinceMs: number) {
     for (const c of containers) {
       this.#services.set(c.ID, c.Service);
       if (c.State === "running") {
         // Healthy, or no health check: up.
         if (c.Health === "unhealthy") this.#failure ??= `service ${c.Service} is unhealthy`;
         else if (c.Health !== "healthy" && c.Health !== "") this.#pending.add(c.ID);
-      } else if (c.State !== "exited" && c.State !== "dead") {
+      } else if (c.State === "exited" || c.State === "dead") {
+        const finished = Date.parse(c.FinishedAt ?? "");
+        if (finished >= sinceMs) this.#failure ??= `service ${c.Service} exited (exit code ${c.ExitCode})`;
+      } else {
         this.#pending.add(c.ID); // created, restarting: not up yet
       }
-      // An exited container counts only if it died during this start: its `die` event says so.
     }
   }
 
@@ -158,20 +163,30 @@ export class HealthWait {
 export async function waitHealthy(
   options: { composeArgs?: string[]; env?: NodeJS.ProcessEnv; sinceMs: number; timeoutMs: number; progressMs?: number; progress?: (pending: string[]) => void },
 ): Promise<WaitOutcome> {
-  const containers = composePs(options.composeArgs ?? [], options.env);
-  const wait = new HealthWait(containers);
-  const first = wait.outcome();
-  if (first) return first;
-  const project = containers[0]!.Project;
+  // Listen first, then look: whatever changes after `compose ps` arrives as an event. Docker
+  // replays only its last 256 events, so what happened earlier in the start comes from `ps` and,
+  // for an exited container, from when it stopped. Events of containers `ps` does not list (other
+  // projects') are ignored.
   const events = spawn(
     "docker",
     ["events", "--since", (options.sinceMs / 1000).toFixed(3), "--format", "{{json .}}", "--filter", "type=container",
-      "--filter", `label=com.docker.compose.project=${project}`, "--filter", "event=health_status", "--filter", "event=die"],
+      "--filter", "event=health_status", "--filter", "event=die"],
     { env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
   events.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   try {
+    const now = composePs(options.composeArgs ?? [], options.env);
+    for (const c of now.filter((c) => c.State === "exited" || c.State === "dead")) {
+      try {
+        c.FinishedAt = docker(["inspect", "--format", "{{.State.FinishedAt}}", c.ID], options.env).trim();
+      } catch {
+        // removed meanwhile: not part of this start
+      }
+    }
+    const wait = new HealthWait(now, options.sinceMs);
+    const first = wait.outcome();
+    if (first) return first;
     return await new Promise<WaitOutcome>((resolve) => {
       const done = (outcome: WaitOutcome) => {
         clearTimeout(timer);
