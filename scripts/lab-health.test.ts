@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HealthWait, type PsEntry } from "./lab-health.ts";
 
-const ps = (Service: string, ID: string, State: string, Health: string, extra: Partial<PsEntry> = {}): PsEntry => ({ ID, Name: `l7lab-${Service}-1`, Project: "l7lab", Service, State, Health, ExitCode: 0, ...extra });
+const ps = (Service: string, ID: string, State: string, Health: string, extra: Partial<PsEntry> = {}): PsEntry => ({ ID, Name: `l7lab-${Service}-1`, Service, State, Health, ExitCode: 0, ...extra });
 const since = Date.parse("2026-12-07T06:00:00Z");
 const full = (short: string) => short + "0".repeat(64 - short.length);
 

@@ -11,7 +11,6 @@ import { createInterface } from "node:readline";
 export interface PsEntry {
   ID: string;
   Name: string;
-  Project: string;
   Service: string;
   State: string;
   Health: string;
@@ -156,9 +155,9 @@ export class HealthWait {
  * Waits until every running container of the compose project is healthy (or has no health check),
  * from Docker's health events rather than by polling: `docker compose up --wait` asks Docker every
  * 0.5 s, which costs a lab start up to half a second for nothing. `sinceMs` is when the start
- * began (epoch ms): events from then on are replayed, so none is missed between `up` and this
- * call. Fails at the first container that dies or turns unhealthy, or after `timeoutMs`; every
- * `progressMs` it calls `progress` with the services still starting.
+ * began (epoch ms). Fails at the first container that dies or turns unhealthy (or died since
+ * `sinceMs`), or after `timeoutMs`; every `progressMs` it calls `progress` with the services
+ * still starting.
  */
 export async function waitHealthy(
   options: { composeArgs?: string[]; env?: NodeJS.ProcessEnv; sinceMs: number; timeoutMs: number; progressMs?: number; progress?: (pending: string[]) => void },
