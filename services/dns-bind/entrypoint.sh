@@ -9,7 +9,7 @@ if [ ! -f "$conf" ]; then
 fi
 mkdir -p /run/named /var/cache/bind
 chown bind:bind /run/named /var/cache/bind
-# A secondary with no copy of its zone yet waits, 10 s at most, for its primary to answer the
+# A secondary with no copy of its zone yet waits, about 10 s at most, for its primary to answer the
 # zone's SOA, so that its first transfer at start succeeds. Without the wait, when it started a
 # few hundred ms before the primary, its refresh failed (connection refused), the primary's NOTIFY
 # came while BIND still counted that refresh as in progress ("refresh check queued"), and nothing
@@ -20,12 +20,9 @@ if grep -q "type secondary;" "$conf"; then
   primary=$(sed -n 's/.*primaries *{ *\([0-9.]*\);.*/\1/p' "$conf" | head -n 1)
   copy=$(sed -n 's/.*file "\([^"]*\)".*/\1/p' "$conf" | head -n 1)
   if [ ! -s "$copy" ]; then
-    i=0
-    until host -W 1 -t SOA "$zone" "$primary" >/dev/null 2>&1; do
-      i=$((i + 1))
-      [ $i -lt 100 ] || { echo "the primary $primary does not answer for $zone yet; starting anyway (BIND retries)" >&2; break; }
-      sleep 0.1
-    done
+    # dns-health.sh (from services/common) asks every 0.1 s, without starting a process each time.
+    why=$(dns-health.sh -w 10 -r -t SOA "$zone" "$primary") ||
+      echo "the primary $primary does not answer for $zone yet ($why); starting anyway (BIND retries)" >&2
   fi
 fi
 exec named -g -u bind -c "$conf"

@@ -105,3 +105,30 @@ describe("the secondary name server (ns2.hamburger.edu) started before its prima
     expect(log).toMatch(/transfer of 'hamburger.edu\/IN' from 10\.0\.0\.30#53: Transfer status: success/);
   });
 });
+
+describe("the DNS health check (services/common/dns-health.sh: one query over TCP, in bash)", () => {
+  // -w 0: one try, no waiting for a server that is still starting.
+  const check = (service: string, args: string) => sh(service, `/usr/local/bin/dns-health.sh -w 0 ${args}`);
+
+  it("passes for a zone the server serves, and for a name resolved through the lab resolver", async () => {
+    expect(await check("dns-root", "-r -t SOA . 127.0.0.1")).toEqual({ exitCode: 0, out: "" });
+    expect(await check("dns-hamburger-2", "-r -t SOA hamburger.edu. 127.0.0.1")).toEqual({ exitCode: 0, out: "" });
+    expect(await check("bob", "-t A www.someschool.edu.")).toEqual({ exitCode: 0, out: "" });
+  });
+
+  it("fails, saying why, when the server does not serve the zone, the name does not exist, or nothing listens", async () => {
+    const cases: [string, string, RegExp][] = [
+      // The root answers with a referral: no answer record.
+      ["dns-root", "-r -t SOA hamburger.edu. 127.0.0.1", /127\.0\.0\.1 has no SOA record for hamburger\.edu\./],
+      ["dns-root", "-r -t SOA nosuch. 127.0.0.1", /answered nosuch\. SOA with NXDOMAIN/],
+      // The resolver refuses to answer without recursion for a zone it does not serve.
+      ["dns-resolver", "-r -t SOA hamburger.edu. 127.0.0.1", /answered hamburger\.edu\. SOA with REFUSED/],
+      ["dns-root", "-r -t SOA . 127.0.0.2", /nothing answers on 127\.0\.0\.2 port 53/],
+    ];
+    for (const [service, args, why] of cases) {
+      const r = await check(service, args);
+      expect(r.exitCode, `${service}: dns-health.sh ${args}`).toBe(1);
+      expect(r.out, `${service}: dns-health.sh ${args}`).toMatch(why);
+    }
+  });
+});
