@@ -71,9 +71,11 @@ try {
 }
 
 // Off the path to a healthy lab: the scenario catalog's first read and the libraries the mail and
-// HTTP probes use (probes/libraries.ts). Loading a library holds the event loop for a while, so
-// this waits until the API has answered its first health check (the lab is up only once it has),
-// or 5 s when nothing checks it.
+// HTTP probes use (probes/libraries.ts), ~0.4 CPU-s that would hold the event loop and take CPU
+// from the other daemons while the lab starts. They run at the first request that is not a health
+// check (a probe waits on the same promise, never loads a library twice), or 3 s after the API has
+// answered its first health check (the rest of the lab is then normally up: it started beside the
+// orchestrator), or 10 s after start when nothing checks it.
 let warmed = false;
 const warm = (): void => {
   if (warmed) return;
@@ -89,9 +91,16 @@ const warm = (): void => {
     await preloadProbeLibraries().catch((error: unknown) => app.log.error(`could not load the probe libraries: ${(error as Error).message}`));
   })();
 };
-const warmTimer = setTimeout(warm, 5000);
-app.addHook("onResponse", async (request) => {
-  if (!warmed && request.url === "/api/health") setImmediate(warm);
+let warmTimer = setTimeout(warm, 10_000);
+let healthSeen = false;
+app.addHook("onRequest", async (request) => {
+  if (warmed) return;
+  if (request.url !== "/api/health") warm();
+  else if (!healthSeen) {
+    healthSeen = true;
+    clearTimeout(warmTimer);
+    warmTimer = setTimeout(warm, 3000);
+  }
 });
 
 await app.listen({ host: env.host, port: env.port });
