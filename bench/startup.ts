@@ -1,7 +1,7 @@
 /**
  * Benchmark: how long the lab takes to come up, against the physical floor.
  *
- *   npm run bench:startup [-- --rounds 3] [-- --cold-build]
+ *   npm run bench:startup [-- --rounds 3] [-- --cold-build] [-- --against FILE]
  *
  * With the images built, each round times the start `./l7lab up` makes (`docker compose up
  * --detach`, then Docker's health events until every service is healthy: scripts/lab-health.ts)
@@ -12,16 +12,26 @@
  * spent (all cores, from /proc/stat) on each, and, per service, the median time from `up` to the
  * container's start and to its first passing health check. With --cold-build it also times a
  * build of every image with no cache (base images excepted), which needs the package archive.
+ * With --against FILE, each round also times the same start with the compose override FILE
+ * added (`docker compose -f docker-compose.yml -f FILE`: other images, a service without its
+ * health check, ...), alternating with the plain lab, and prints the median of the per-round
+ * ratios: what a change costs or saves at start, measured side by side.
  */
 import { execFile, execFileSync, spawnSync } from "node:child_process";
 import { promisify } from "node:util";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { waitHealthy } from "../scripts/lab-health.ts";
 
 const args = process.argv.slice(2);
 const rounds = Number(args[args.indexOf("--rounds") + 1] ?? 3) || 3;
 const coldBuild = args.includes("--cold-build");
+const againstAt = args.indexOf("--against");
+const against = againstAt >= 0 ? args[againstAt + 1] : undefined;
+if (againstAt >= 0 && (against === undefined || !existsSync(against))) {
+  console.error(`--against wants a compose override file, got "${against ?? ""}"`);
+  process.exit(2);
+}
 
 const sh = (cmd: string, argv: string[]) => execFileSync(cmd, argv, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 function timed(cmd: string, argv: string[]): number {
@@ -64,19 +74,24 @@ if (coldBuild) {
 }
 sh("docker", ["compose", "build", "--quiet"]);
 
-/** `./l7lab up`'s start (scripts/lab-up.ts) without its build: seconds until every service is healthy. */
-async function labUp(): Promise<number> {
+/**
+ * `./l7lab up`'s start (scripts/lab-up.ts) without its build: seconds until every service is
+ * healthy. `env`: COMPOSE_FILE for the --against start.
+ */
+async function labUp(env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const t0 = performance.now();
   const since = Date.now();
-  const r = spawnSync("docker", ["compose", "up", "--detach"], { encoding: "utf8" });
+  const r = spawnSync("docker", ["compose", "up", "--detach"], { encoding: "utf8", env });
   if (r.status !== 0) throw new Error(`docker compose up --detach failed: ${r.stderr}`);
-  const outcome = await waitHealthy({ sinceMs: since, timeoutMs: 300_000 });
+  const outcome = await waitHealthy({ sinceMs: since, timeoutMs: 300_000, env });
   if (!outcome.ok) throw new Error(`the lab did not come up: ${outcome.reason}`);
   return (performance.now() - t0) / 1000;
 }
 
 const lab: number[] = [];
 const composeWait: number[] = [];
+const withOverride: number[] = [];
+const overrideEnv = { ...process.env, COMPOSE_FILE: `docker-compose.yml:${against}` };
 const floor: number[] = [];
 const labCpu: number[] = [];
 const floorCpu: number[] = [];
@@ -109,7 +124,13 @@ for (let i = 0; i < rounds; i++) {
 
   sh("docker", ["compose", "down", "--timeout", "2"]);
   composeWait.push(timed("docker", ["compose", "up", "--detach", "--wait"]));
-  console.log(`round ${i + 1}: lab up and healthy ${lab[i]!.toFixed(2)} s (${labCpu[i]!.toFixed(1)} CPU-s), ${n} bare containers ${floor[i]!.toFixed(2)} s (${floorCpu[i]!.toFixed(1)} CPU-s), lab with compose --wait ${composeWait[i]!.toFixed(2)} s`);
+  if (against !== undefined) {
+    sh("docker", ["compose", "down", "--timeout", "2"]);
+    withOverride.push(await labUp(overrideEnv));
+    spawnSync("docker", ["compose", "down", "--timeout", "2"], { env: overrideEnv });
+  }
+  const extra = against !== undefined ? `, lab with ${against} ${withOverride[i]!.toFixed(2)} s` : "";
+  console.log(`round ${i + 1}: lab up and healthy ${lab[i]!.toFixed(2)} s (${labCpu[i]!.toFixed(1)} CPU-s), ${n} bare containers ${floor[i]!.toFixed(2)} s (${floorCpu[i]!.toFixed(1)} CPU-s), lab with compose --wait ${composeWait[i]!.toFixed(2)} s${extra}`);
 }
 const docker = sh("docker", ["version", "--format", "{{.Server.Version}}"]).trim();
 console.log(`\n${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Docker ${docker}`);
@@ -118,6 +139,10 @@ console.log(`lab up to all healthy (./l7lab up's wait), median: ${median(lab).to
 console.log(`${n} bare containers started at once, median: ${median(floor).toFixed(2)} s`);
 console.log(`ratio lab / floor: ${(median(lab) / median(floor)).toFixed(2)} (median of the rounds' own ratios: ${median(lab.map((l, k) => l / floor[k]!)).toFixed(2)})`);
 console.log(`lab with \`docker compose up --detach --wait\` instead, median: ${median(composeWait).toFixed(2)} s (${(median(composeWait) / median(floor)).toFixed(2)}x the floor)`);
+if (against !== undefined) {
+  const ratios = withOverride.map((w, k) => w / lab[k]!);
+  console.log(`lab with ${against} added, median: ${median(withOverride).toFixed(2)} s (${(median(withOverride) / median(floor)).toFixed(2)}x the floor; median of the rounds' ratios to the plain lab: ${median(ratios).toFixed(2)}, ${ratios.filter((r) => r < 1).length} of ${rounds} rounds faster)`);
+}
 console.log(`CPU time spent by the machine (all cores), median: lab ${median(labCpu).toFixed(1)} CPU-s, bare containers ${median(floorCpu).toFixed(1)} CPU-s`);
 console.log(`\nper service, median seconds from \`up\` (ordered by time to healthy):`);
 const rows = [...perService].map(([service, t]) => ({ service, started: median(t.started), healthy: median(t.healthy) })).sort((a, b) => a.healthy - b.healthy);
