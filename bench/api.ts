@@ -4,6 +4,7 @@
  */
 import { request } from "node:http";
 import { cpus, totalmem } from "node:os";
+import { ensureToken, tokenFile } from "../orchestrator/src/common/api-token.ts";
 
 export const apiBase = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`;
 
@@ -12,9 +13,11 @@ export const apiBase = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "808
  * fetch's fixed 300 s wait for response headers.
  */
 export function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const payload = body === undefined ? undefined : JSON.stringify(body);
+  // With the lab's token; a request that changes something sends a JSON body, {} when it has none.
+  const payload = method === "GET" ? undefined : JSON.stringify(body ?? {});
+  const headers = { authorization: `Bearer ${ensureToken(tokenFile())}`, ...(payload === undefined ? {} : { "content-type": "application/json" }) };
   return new Promise((resolve, reject) => {
-    const req = request(`${apiBase}${path}`, { method, headers: payload === undefined ? {} : { "content-type": "application/json" } }, (res) => {
+    const req = request(`${apiBase}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {

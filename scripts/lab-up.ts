@@ -13,6 +13,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { diagnose, waitHealthy } from "./lab-health.ts";
+import { ensureToken, tokenFile } from "../orchestrator/src/common/api-token.ts";
 
 const args = process.argv.slice(2);
 let timeout = 300;
@@ -38,6 +39,8 @@ if (compose(["build"]) !== 0) {
   process.exit(1);
 }
 
+// The API's token, before the orchestrator starts: it reads the file through a read-only mount.
+ensureToken(tokenFile());
 console.log(`[l7lab] starting the lab and waiting up to ${timeout} s until every service is healthy`);
 const startedAt = Date.now();
 let status = compose(["up", "--detach", ...args]);

@@ -8,6 +8,7 @@ import { ScenarioCatalog } from "./scenarios/catalog.ts";
 import { ScenarioEngine } from "./scenarios/engine.ts";
 import { ManualFaults } from "./scenarios/manual-faults.ts";
 import { systemClock } from "./common/clock.ts";
+import { tokenReader } from "./common/api-token.ts";
 
 // The image build runs this file with L7LAB_FILL_COMPILE_CACHE=1: by now every module the server
 // imports is loaded, and with the probe libraries loaded too, Node's compile cache
@@ -24,10 +25,15 @@ const env = {
   scenariosDir: process.env["L7LAB_SCENARIOS_DIR"] ?? "scenarios",
   host: process.env["L7LAB_API_HOST"] ?? "127.0.0.1",
   port: Number(process.env["L7LAB_API_PORT"] ?? 8080),
+  // Where the API is published on the host's loopback (docker-compose.yml), for the Host allowlist.
+  publishedPort: Number(process.env["L7LAB_API_PUBLISHED_PORT"] ?? process.env["L7LAB_API_PORT"] ?? 8080),
+  tokenFile: process.env["L7LAB_TOKEN_FILE"] ?? "/run/l7lab/api-token",
 };
-if (!Number.isInteger(env.port) || env.port <= 0 || env.port > 65535) {
-  console.error(`L7LAB_API_PORT must be a TCP port number, not "${process.env["L7LAB_API_PORT"]}"`);
-  process.exit(2);
+for (const [name, port] of [["L7LAB_API_PORT", env.port], ["L7LAB_API_PUBLISHED_PORT", env.publishedPort]] as const) {
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+    console.error(`${name} must be a TCP port number, not "${process.env[name]}"`);
+    process.exit(2);
+  }
 }
 
 const topology = await loadComposeTopology(env.composeFile);
@@ -41,7 +47,7 @@ const catalog = new ScenarioCatalog(env.scenariosDir, { registry, topology });
 const engine = new ScenarioEngine({ registry, docker, topology });
 const faults = new ManualFaults(docker, topology, systemClock);
 const app = await buildApp(
-  { docker, topology, registry, catalog, engine, faults },
+  { docker, topology, registry, catalog, engine, faults, access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
   { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
 );
 

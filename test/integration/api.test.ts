@@ -1,7 +1,9 @@
+import { spawnSync } from "node:child_process";
+import { request } from "node:http";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { api, repoRoot, topology } from "./lab.ts";
+import { api, apiBase, apiToken, repoRoot, topology } from "./lab.ts";
 
 type ErrorBody = { statusCode: number; error: string; message: string };
 type Service = { service: string; state: string; health: string };
@@ -11,6 +13,57 @@ async function notRunning(): Promise<Service[]> {
   const reply = await api<Service[]>("GET", "/services");
   return reply.body.filter((s) => s.state !== "running");
 }
+
+/** A raw request to the API on the host's loopback, with exactly the headers given (node:http: fetch would not send a foreign Host). */
+function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: ErrorBody }> {
+  return new Promise((resolve, reject) => {
+    const req = request(apiBase + path, { method, headers, setHost: !("host" in headers) }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as ErrorBody }));
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+describe("who may drive the API, on the host's loopback", () => {
+  const auth = () => ({ authorization: `Bearer ${apiToken()}` });
+  const host = new URL(apiBase).host;
+
+  it("./l7lab token prints the token the API wants, and nothing else", () => {
+    const r = spawnSync(join(repoRoot, "l7lab"), ["token"], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${apiToken()}\n`);
+  });
+
+  it("answers 401 without the token or with a wrong one, except the health check", async () => {
+    expect((await raw("GET", "/health", {})).status).toBe(200);
+    const attempts: Record<string, string>[] = [{}, { authorization: "Bearer not-the-token" }, { authorization: `Basic ${apiToken()}` }];
+    for (const headers of attempts) {
+      const reply = await raw("GET", "/topology", headers);
+      expect(reply.status, JSON.stringify(headers)).toBe(401);
+      expect(reply.body.message).toMatch(/\.\/l7lab token prints it/);
+    }
+    expect((await raw("GET", "/topology", auth())).status).toBe(200);
+  });
+
+  it("refuses a page in the user's browser: a text/plain POST, a foreign Host (DNS rebinding), a bodiless POST; the service keeps running", async () => {
+    const stop = "/services/dns-resolver/stop";
+    const page = { origin: "http://evil.example", "content-type": "text/plain" };
+    const foreign = await raw("POST", stop, { ...auth(), ...page, host: "evil.example:8080" }, "{}");
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.message).toMatch(/Host "evil\.example:8080" is not one of 127\.0\.0\.1:\d+, localhost:\d+, \[::1\]:\d+/);
+    // Even with the token and the right Host, a body that is not JSON is refused.
+    const plain = await raw("POST", stop, { ...auth(), ...page, host }, "{}");
+    expect(plain.status).toBe(415);
+    const bodiless = await raw("POST", stop, { ...auth(), host });
+    expect(bodiless.status).toBe(415);
+    expect(bodiless.body.message).toMatch(/application\/json \(\{\} when it has nothing to send\); got no Content-Type/);
+    expect(await notRunning()).toEqual([]);
+  });
+});
 
 describe("the orchestrator's API", () => {
   it("reports its health and the Docker engine's", async () => {

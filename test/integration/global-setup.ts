@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Docker from "dockerode";
 import { DockerComposeEnvironment, Wait, type StartedDockerComposeEnvironment } from "testcontainers";
 import { diagnose } from "../../scripts/lab-health.ts";
-import { apiBase, repoRoot, topology } from "./lab.ts";
+import { apiBase, apiToken, repoRoot, topology } from "./lab.ts";
 
 /**
  * The compose files, as `docker compose` itself would take them: .env's COMPOSE_FILE when it names
@@ -26,6 +26,7 @@ export default async function setup(): Promise<() => Promise<void>> {
   const project = topology.project;
   const running = await new Docker().listContainers({ filters: { label: [`com.docker.compose.project=${project}`], status: ["running"] } });
   const wasRunning = running.length > 0;
+  apiToken(); // made before the orchestrator starts, which reads it through a read-only mount
 
   let environment = new DockerComposeEnvironment(repoRoot, composeFiles())
     .withProjectName(project)

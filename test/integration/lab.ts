@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
 import { parseComposeTopology } from "../../orchestrator/src/docker/topology.ts";
+import { ensureToken, tokenFile } from "../../orchestrator/src/common/api-token.ts";
 
 /** Where the integration suites find the lab and its API. */
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -24,11 +25,19 @@ export interface Reply<T = unknown> {
   body: T;
 }
 
-/** One call to the orchestrator's API on the host's loopback. */
+/** The lab's API token (made by ./l7lab up, or by the global setup before it starts the lab). */
+export const apiToken = (): string => ensureToken(tokenFile());
+
+/**
+ * One call to the orchestrator's API on the host's loopback, as the CLI makes it: with the token,
+ * and a JSON body (`{}` when there is none) on a request that changes something.
+ */
 export async function api<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<Reply<T>> {
+  const mutating = method !== "GET" && method !== "HEAD";
   const res = await fetch(apiBase + path, {
     method,
-    ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    headers: { authorization: `Bearer ${apiToken()}`, ...(mutating ? { "content-type": "application/json" } : {}) },
+    ...(mutating ? { body: JSON.stringify(body ?? {}) } : {}),
   });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProbeRegistry } from "../probes/registry.ts";
 import { ScenarioCatalog } from "../scenarios/catalog.ts";
@@ -13,12 +13,18 @@ import { systemClock } from "../common/clock.ts";
 import { buildApp } from "./app.ts";
 
 // The API over a fake Docker: what every route answers, and that bad input changes nothing.
-// (test/integration/api.test.ts asks the same of the real lab.)
+// (test/integration/api.test.ts asks the same of the real lab.) `inject` sends Host localhost:80.
+const TOKEN = "unit-test-token";
 describe("API", () => {
   let app: FastifyInstance;
   let dir: string;
   const docker = Object.assign(new FakeDocker([...SERVICES, "orchestrator"]), { project: "l7lab", ping: () => Promise.resolve(true) });
   let release: () => void = () => undefined;
+  /** A request as the CLI makes it: with the token, and a JSON body ({} by default) when it changes something. */
+  const call = (options: InjectOptions) => {
+    const mutating = options.method !== undefined && options.method !== "GET";
+    return app.inject({ ...options, ...(mutating && options.payload === undefined ? { payload: {} } : {}), headers: { authorization: `Bearer ${TOKEN}`, ...options.headers } });
+  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "l7lab-api-"));
@@ -32,7 +38,7 @@ describe("API", () => {
     const topology = new Topology(lab.project, [...lab.services, { name: "orchestrator", hostnames: [], role: "orchestrator", description: "", networks: [] }], [...lab.networks]);
     const catalog = await ScenarioCatalog.load(dir, { registry, topology });
     const engine = new ScenarioEngine({ registry, docker, topology });
-    app = await buildApp({ docker, topology, registry, catalog, engine, faults: new ManualFaults(docker, topology, systemClock) });
+    app = await buildApp({ docker, topology, registry, catalog, engine, faults: new ManualFaults(docker, topology, systemClock), access: { token: () => TOKEN, ports: [80] } });
   });
   afterAll(async () => {
     await app.close();
@@ -40,16 +46,16 @@ describe("API", () => {
   });
 
   it("runs a scenario and returns its record", async () => {
-    const res = await app.inject({ method: "POST", url: "/api/scenarios/ok/runs?wait=true" });
+    const res = await call({ method: "POST", url: "/api/scenarios/ok/runs?wait=true" });
     expect(res.statusCode).toBe(200);
     const run = res.json();
     expect(run).toMatchObject({ scenario: "ok", status: "passed", steps: [{ id: "one", status: "passed", result: { answer: 42 } }] });
-    const again = await app.inject({ method: "GET", url: `/api/runs/${run.id}` });
+    const again = await call({ method: "GET", url: `/api/runs/${run.id}` });
     expect(again.json()).toMatchObject({ id: run.id, status: "passed" });
   });
 
   it("reports an assertion on a path that found nothing as failed, not as a server error", async () => {
-    const res = await app.inject({ method: "POST", url: "/api/scenarios/absent/runs?wait=true" });
+    const res = await call({ method: "POST", url: "/api/scenarios/absent/runs?wait=true" });
     expect(res.statusCode).toBe(200);
     const run = res.json<{ status: string; steps: { assertions: { passed: boolean; actual?: unknown; message: string }[] }[] }>();
     expect(run.status).toBe("failed");
@@ -58,7 +64,7 @@ describe("API", () => {
   });
 
   it("starts a run without waiting: 202", async () => {
-    const res = await app.inject({ method: "POST", url: "/api/scenarios/ok/runs" });
+    const res = await call({ method: "POST", url: "/api/scenarios/ok/runs" });
     expect(res.statusCode).toBe(202);
     expect(["queued", "running", "passed"]).toContain(res.json().status);
   });
@@ -74,64 +80,64 @@ describe("API", () => {
     ["an unknown route", "GET", "/api/scenario", 404, /no route GET \/api\/scenario\. Routes are: .*GET \/api\/scenarios/],
   ] as const)("%s gets %i with a message naming what to fix", async (_what, method, url, status, message) => {
     const before = docker.calls.filter((c) => c.startsWith("act")).length;
-    const res = await app.inject({ method, url });
+    const res = await call({ method, url });
     expect(res.statusCode).toBe(status);
     expect(res.json().message).toMatch(message);
     expect(docker.calls.filter((c) => c.startsWith("act")).length, "no service was touched").toBe(before);
   });
 
   it("lists scenarios with their validity and problems", async () => {
-    const res = await app.inject({ method: "GET", url: "/api/scenarios" });
+    const res = await call({ method: "GET", url: "/api/scenarios" });
     const list = res.json() as { name: string; valid: boolean; errors: string[] }[];
     expect(list.map((s) => [s.name, s.valid])).toEqual([["absent", true], ["broken", false], ["ok", true], ["slow", true]]);
     expect(list.find((s) => s.name === "broken")!.errors.join()).toContain('"dns-resolvr"');
   });
 
   it("acts on a service", async () => {
-    const res = await app.inject({ method: "POST", url: "/api/services/dns-resolver/pause" });
+    const res = await call({ method: "POST", url: "/api/services/dns-resolver/pause" });
     expect(res.json()).toMatchObject({ service: "dns-resolver", state: "paused" });
-    await app.inject({ method: "POST", url: "/api/services/dns-resolver/unpause" });
+    await call({ method: "POST", url: "/api/services/dns-resolver/unpause" });
     expect(docker.services.get("dns-resolver")?.state).toBe("running");
   });
 
   it("refuses service actions while a run is in progress: the run's own cleanup would fight them", async () => {
-    const started = (await app.inject({ method: "POST", url: "/api/scenarios/slow/runs" })).json();
-    const res = await app.inject({ method: "POST", url: "/api/services/dns-resolver/stop" });
+    const started = (await call({ method: "POST", url: "/api/scenarios/slow/runs" })).json();
+    const res = await call({ method: "POST", url: "/api/services/dns-resolver/stop" });
     expect(res.statusCode).toBe(409);
     expect(res.json().message).toContain(`run ${started.id} of scenario "slow" is running`);
     expect(docker.services.get("dns-resolver")?.state).toBe("running");
     release();
-    const done = await app.inject({ method: "GET", url: `/api/runs/${started.id}?wait=true` });
+    const done = await call({ method: "GET", url: `/api/runs/${started.id}?wait=true` });
     expect(done.json().status).toBe("passed");
-    expect((await app.inject({ method: "POST", url: "/api/services/dns-resolver/restart" })).statusCode).toBe(200);
+    expect((await call({ method: "POST", url: "/api/services/dns-resolver/restart" })).statusCode).toBe(200);
   });
 
   it("calls a probe by hand, and refuses an unknown probe with the valid ones", async () => {
-    const res = await app.inject({ method: "POST", url: "/api/probes/fixed/calls", payload: {} });
+    const res = await call({ method: "POST", url: "/api/probes/fixed/calls", payload: {} });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ ok: true, data: { answer: 42 }, transcript: [] });
-    const unknown = await app.inject({ method: "POST", url: "/api/probes/fixd/calls", payload: {} });
+    const unknown = await call({ method: "POST", url: "/api/probes/fixd/calls", payload: {} });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().message).toMatch(/probe "fixd" is not known\. Valid probes are "fixed" and "gate"/);
   });
 
   it("applies a network fault by hand, lists it, refuses a second one on the same service, and removes it with its counters", async () => {
-    const applied = await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", loss: 10 } });
+    const applied = await call({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", loss: 10 } });
     expect(applied.statusCode).toBe(201);
     const fault = applied.json<{ id: string; helper: string }>();
     expect(fault).toMatchObject({ service: "dns-resolver", loss: 10, direction: "both" });
     expect(docker.netFaults.has(fault.helper)).toBe(true);
-    expect((await app.inject({ method: "GET", url: "/api/faults" })).json()).toEqual([expect.objectContaining({ id: fault.id })]);
+    expect((await call({ method: "GET", url: "/api/faults" })).json()).toEqual([expect.objectContaining({ id: fault.id })]);
 
-    const again = await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", loss: 5, direction: "egress" } });
+    const again = await call({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", loss: 5, direction: "egress" } });
     expect(again.statusCode).toBe(409);
     expect(again.json<{ message: string }>().message).toMatch(new RegExp(`already has network fault ${fault.id} .*DELETE /api/faults/${fault.id}`));
 
-    const healed = await app.inject({ method: "DELETE", url: `/api/faults/${fault.id}` });
+    const healed = await call({ method: "DELETE", url: `/api/faults/${fault.id}` });
     expect(healed.statusCode).toBe(200);
     expect(healed.json()).toMatchObject({ fault: fault.id, counters: { measuredPercent: 10 } });
     expect(docker.netFaults.size).toBe(0);
-    const gone = await app.inject({ method: "DELETE", url: `/api/faults/${fault.id}` });
+    const gone = await call({ method: "DELETE", url: `/api/faults/${fault.id}` });
     expect(gone.statusCode).toBe(404);
     expect(gone.json<{ message: string }>().message).toBe(`fault "${fault.id}" is not known. Valid faults are (none).`);
   });
@@ -145,7 +151,7 @@ describe("API", () => {
       [{ service: "dns-resolver" }, 400, /loss/],
     ];
     for (const [payload, status, message] of cases) {
-      const res = await app.inject({ method: "POST", url: "/api/faults", payload });
+      const res = await call({ method: "POST", url: "/api/faults", payload });
       expect(res.statusCode, JSON.stringify(payload)).toBe(status);
       expect(res.json<{ message: string }>().message).toMatch(message);
     }
@@ -153,14 +159,14 @@ describe("API", () => {
   });
 
   it("applies a rate limit by hand, lists it beside a loss, refuses a loss on the same service, and removes it with the shaper's counters", async () => {
-    const applied = await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", rateKbit: 1500 } });
+    const applied = await call({ method: "POST", url: "/api/faults", payload: { service: "dns-resolver", rateKbit: 1500 } });
     expect(applied.statusCode).toBe(201);
     const fault = applied.json<{ id: string; helper: string }>();
     expect(fault).toEqual({ id: fault.id, service: "dns-resolver", rateKbit: 1500, helper: fault.helper, appliedAt: expect.any(String) as unknown as string });
     expect(docker.netFaults.get(fault.helper)?.args).toEqual(["rate", "1500"]);
 
-    const lossy = (await app.inject({ method: "POST", url: "/api/faults", payload: { service: "dns-hamburger-1", loss: 10 } })).json<{ id: string }>();
-    const list = (await app.inject({ method: "GET", url: "/api/faults" })).json<Record<string, unknown>[]>();
+    const lossy = (await call({ method: "POST", url: "/api/faults", payload: { service: "dns-hamburger-1", loss: 10 } })).json<{ id: string }>();
+    const list = (await call({ method: "GET", url: "/api/faults" })).json<Record<string, unknown>[]>();
     expect(list).toEqual([
       expect.objectContaining({ id: fault.id, service: "dns-resolver", rateKbit: 1500 }),
       expect.objectContaining({ id: lossy.id, service: "dns-hamburger-1", loss: 10, direction: "both" }),
@@ -169,12 +175,12 @@ describe("API", () => {
     expect(list[1]).not.toHaveProperty("rateKbit");
 
     for (const payload of [{ service: "dns-resolver", loss: 5 }, { service: "dns-resolver", rateKbit: 64 }]) {
-      const again = await app.inject({ method: "POST", url: "/api/faults", payload });
+      const again = await call({ method: "POST", url: "/api/faults", payload });
       expect(again.statusCode).toBe(409);
       expect(again.json<{ message: string }>().message).toBe(`service "dns-resolver" already has network fault ${fault.id} (rate 1500 kbit/s); remove it first with DELETE /api/faults/${fault.id}`);
     }
 
-    const healed = await app.inject({ method: "DELETE", url: `/api/faults/${fault.id}` });
+    const healed = await call({ method: "DELETE", url: `/api/faults/${fault.id}` });
     expect(healed.statusCode).toBe(200);
     expect(healed.json()).toEqual({
       fault: fault.id,
@@ -183,7 +189,7 @@ describe("API", () => {
       heldMs: expect.any(Number) as unknown as number,
       counters: { sentBytes: 150_000, sentPackets: 100, dropped: 3, overlimits: 40 },
     });
-    const healedLoss = await app.inject({ method: "DELETE", url: `/api/faults/${lossy.id}` });
+    const healedLoss = await call({ method: "DELETE", url: `/api/faults/${lossy.id}` });
     expect(healedLoss.json()).toEqual({
       fault: lossy.id,
       service: "dns-hamburger-1",
@@ -207,20 +213,90 @@ describe("API", () => {
       [{ service: "dns-resolver", rate: 1500 }, /must NOT have additional properties/],
     ];
     for (const [payload, message] of cases) {
-      const res = await app.inject({ method: "POST", url: "/api/faults", payload });
+      const res = await call({ method: "POST", url: "/api/faults", payload });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.json<{ message: string }>().message, JSON.stringify(payload)).toMatch(message);
     }
     expect(docker.netFaults.size).toBe(0);
-    expect((await app.inject({ method: "GET", url: "/api/faults" })).json()).toEqual([]);
+    expect((await call({ method: "GET", url: "/api/faults" })).json()).toEqual([]);
   });
 
   it("serves an OpenAPI 3 document with every route", async () => {
-    const doc = (await app.inject({ method: "GET", url: "/api/openapi.json" })).json();
+    const doc = (await call({ method: "GET", url: "/api/openapi.json" })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
       "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
       "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
     ]);
+  });
+
+  describe("access: Host, token and JSON body, before any route runs", () => {
+    it("answers GET /api/health without a token, and nothing else", async () => {
+      expect((await app.inject({ method: "GET", url: "/api/health" })).statusCode).toBe(200);
+      for (const [method, url] of [["GET", "/api/topology"], ["GET", "/api/scenarios"], ["GET", "/api/openapi.json"], ["POST", "/api/health"], ["GET", "/api/nowhere"]] as const) {
+        const res = await app.inject({ method, url, ...(method === "POST" ? { payload: {} } : {}) });
+        expect(res.statusCode, `${method} ${url}`).toBe(401);
+        expect(res.headers["www-authenticate"]).toBe('Bearer realm="l7lab"');
+        expect(res.json().message).toMatch(/Authorization: Bearer <token>; \.\/l7lab token prints it/);
+      }
+    });
+
+    it("refuses a wrong token, another scheme, and a token with something after it: 401, touching nothing", async () => {
+      const before = docker.calls.length;
+      for (const authorization of [`Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN, `Bearer ${TOKEN} extra`, "Bearer "]) {
+        const res = await app.inject({ method: "POST", url: "/api/services/dns-resolver/stop", payload: {}, headers: { authorization } });
+        expect(res.statusCode, authorization).toBe(401);
+      }
+      expect(docker.calls.length, "no Docker call").toBe(before);
+      expect((await call({ method: "GET", url: "/api/topology", headers: { authorization: `bearer  ${TOKEN}` } })).statusCode).toBe(200);
+    });
+
+    it("refuses every request, the health check included, whose Host is not the host's loopback: 403 listing the valid ones", async () => {
+      for (const host of ["evil.example:80", "127.0.0.1.nip.io:80", "localhost:8081", "10.254.0.250:80", "localhost"]) {
+        for (const url of ["/api/health", "/api/topology"]) {
+          const res = await call({ method: "GET", url, headers: { host } });
+          expect(res.statusCode, `Host "${host}" ${url}`).toBe(403);
+          expect(res.json()).toMatchObject({ error: "HOST_NOT_ALLOWED", details: { hosts: ["127.0.0.1:80", "localhost:80", "[::1]:80"] } });
+        }
+      }
+      for (const host of ["127.0.0.1:80", "LOCALHOST:80", "[::1]:80"]) expect((await call({ method: "GET", url: "/api/topology", headers: { host } })).statusCode, host).toBe(200);
+    });
+
+    it("refuses a request that changes something unless its body is JSON: 415, touching nothing", async () => {
+      const before = docker.calls.length;
+      const cases: [string, Record<string, string>, string | undefined][] = [
+        ["text/plain", { "content-type": "text/plain" }, '{"service":"dns-resolver","loss":10}'],
+        ["a form", { "content-type": "application/x-www-form-urlencoded" }, "service=dns-resolver&loss=10"],
+        ["no body at all", {}, undefined],
+      ];
+      for (const [what, headers, payload] of cases) {
+        const res = await app.inject({ method: "POST", url: "/api/faults", headers: { authorization: `Bearer ${TOKEN}`, ...headers }, ...(payload === undefined ? {} : { payload }) });
+        expect(res.statusCode, what).toBe(415);
+        expect(res.json().message, what).toMatch(/must send its body as application\/json \(\{\} when it has nothing to send\)/);
+      }
+      const stop = await app.inject({ method: "POST", url: "/api/services/dns-resolver/stop", headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(stop.statusCode).toBe(415);
+      expect(docker.calls.length, "no Docker call").toBe(before);
+      expect((await call({ method: "POST", url: "/api/probes/fixed/calls", headers: { "content-type": "application/json; charset=utf-8" }, payload: "{}" })).statusCode).toBe(200);
+    });
+
+    it("refuses everything but the health check while no token is set", async () => {
+      const open = await buildApp({ docker, topology: new Topology("l7lab", [], []), registry: new ProbeRegistry([]), catalog: await ScenarioCatalog.load(dir, { registry: new ProbeRegistry([]), topology: new Topology("l7lab", [], []) }), engine: new ScenarioEngine({ registry: new ProbeRegistry([]), docker, topology: new Topology("l7lab", [], []) }), faults: new ManualFaults(docker, new Topology("l7lab", [], []), systemClock), access: { token: () => undefined, ports: [80] } });
+      try {
+        expect((await open.inject({ method: "GET", url: "/api/health" })).statusCode).toBe(200);
+        const res = await open.inject({ method: "GET", url: "/api/topology", headers: { authorization: "Bearer undefined" } });
+        expect(res.statusCode).toBe(401);
+        expect(res.json().message).toMatch(/no token yet: run \.\/l7lab token/);
+      } finally {
+        await open.close();
+      }
+    });
+
+    it("declares the bearer scheme in the OpenAPI document, with the health check open", async () => {
+      const doc = (await call({ method: "GET", url: "/api/openapi.json" })).json();
+      expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
+      expect(doc.security).toEqual([{ bearerAuth: [] }]);
+      expect(doc.paths["/api/health"].get.security).toEqual([]);
+    });
   });
 });

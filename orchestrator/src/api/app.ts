@@ -8,6 +8,7 @@ import type { ProbeRegistry } from "../probes/registry.ts";
 import type { ScenarioCatalog } from "../scenarios/catalog.ts";
 import type { ScenarioEngine } from "../scenarios/engine.ts";
 import { ErrorReply } from "./schemas.ts";
+import { registerAccess, type AccessOptions } from "./access.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import type { ManualFaults } from "../scenarios/manual-faults.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -24,12 +25,15 @@ export interface AppDeps {
   catalog: ScenarioCatalog;
   engine: ScenarioEngine;
   faults: ManualFaults;
+  /** Who may call the API: its token and the ports of its Host allowlist (access.ts). */
+  access: AccessOptions;
 }
 
 /**
  * Builds the API as a Fastify instance that does not listen (server.ts listens; tests use
  * `app.inject`). Every route declares its schemas, which also make the OpenAPI document at
- * /api/openapi.json.
+ * /api/openapi.json. Every request first passes the access checks (access.ts): Host, token,
+ * JSON body.
  */
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({ ...options, ajv: { customOptions: { coerceTypes: "array", removeAdditional: false } } }).withTypeProvider<TypeBoxTypeProvider>();
@@ -39,10 +43,14 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
       info: {
         title: "l7lab orchestrator",
         version: "0.1.0",
-        description: "Topology, health, scenarios, runs and service actions for the l7lab application-layer testbed.",
+        description:
+          "Topology, health, scenarios, runs and service actions for the l7lab application-layer testbed. Every route but GET /api/health wants the lab's token (`./l7lab token` prints it) as `Authorization: Bearer <token>`, and the Host header of the host's loopback; a request that changes something sends its body as application/json (`{}` when it has nothing to say).",
       },
+      components: { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", description: "the lab's token: ./l7lab token" } } },
+      security: [{ bearerAuth: [] }],
     },
   });
+  registerAccess(app, deps.access);
   app.addSchema(ErrorReply);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

@@ -15,6 +15,7 @@ import { SERVICE_ACTIONS } from "../docker/docker-adapter.ts";
 import { FINISHED_RUN_STATUSES, type RunStatus } from "../scenarios/run-types.ts";
 import { faultRow, faultText, healedLine, parseRateKbit, type FaultView, type HealedView } from "./faults.ts";
 import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
+import { readToken, tokenFile } from "../common/api-token.ts";
 
 const base = (process.env["L7LAB_API_URL"] ?? `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`).replace(/\/$/, "");
 const COMMANDS = ["status", "scenarios", "run", "show", "service", "fault", "help"];
@@ -22,9 +23,16 @@ const COMMANDS = ["status", "scenarios", "run", "show", "service", "fault", "hel
 class CliError extends Error {}
 
 async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
+  const file = tokenFile();
+  const token = readToken(file);
+  if (token === undefined) throw new CliError(`no API token in ${file}: ./l7lab up makes one, or ./l7lab token`);
+  // A request that changes something sends a JSON body, {} when it has nothing to say (the API
+  // refuses any other with 415).
+  const sent = method === "GET" ? undefined : JSON.stringify(payload ?? {});
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(sent === undefined ? {} : { "content-type": "application/json" }) };
   let res: Response;
   try {
-    res = await fetch(base + path, payload === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body: JSON.stringify(payload) });
+    res = await fetch(base + path, { method, headers, ...(sent === undefined ? {} : { body: sent }) });
   } catch (error) {
     throw new CliError(`cannot reach the orchestrator at ${base} (${(error as Error).cause ?? (error as Error).message}). Is the lab up? Try ./l7lab up`);
   }
