@@ -65,6 +65,28 @@ describe("who may drive the API, on the host's loopback", () => {
   });
 });
 
+describe("the run queue on the real lab", () => {
+  it("takes one running and 10 waiting runs, then answers 429 with Retry-After; aborted, the waiting runs never touch the lab", async () => {
+    const start = () => api<{ id: string; status: string; error?: string; message?: string }>("POST", "/scenarios/mail-alice-to-bob/runs");
+    const started = [];
+    for (let i = 0; i < 11; i++) started.push(await start());
+    expect(started.map((r) => r.status)).toEqual(Array<number>(11).fill(202));
+    expect(started.map((r) => r.body.status)).toEqual(["running", ...Array<string>(10).fill("queued")]);
+    const res = await fetch(`${apiBase}/scenarios/mail-alice-to-bob/runs`, { method: "POST", headers: { authorization: `Bearer ${apiToken()}`, "content-type": "application/json" }, body: "{}" });
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("10");
+    expect(((await res.json()) as ErrorBody).message).toMatch(/10 runs are waiting already, the most the queue holds \(limit 10/);
+    for (const r of started.slice(1)) expect((await api("POST", `/runs/${r.body.id}/abort`)).status).toBe(200);
+    const first = await api<{ status: string }>("GET", `/runs/${started[0]!.body.id}?wait=true`);
+    expect(first.body.status).toBe("passed");
+    for (const r of started.slice(1)) {
+      const run = (await api<{ status: string; steps: { status: string }[] }>("GET", `/runs/${r.body.id}`)).body;
+      expect(run.status).toBe("aborted");
+      expect(new Set(run.steps.map((s) => s.status)), "every step skipped: the run never ran").toEqual(new Set(["skipped"]));
+    }
+  });
+});
+
 describe("the orchestrator's API", () => {
   it("reports its health and the Docker engine's", async () => {
     const reply = await api("GET", "/health");

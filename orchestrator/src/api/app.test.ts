@@ -112,6 +112,21 @@ describe("API", () => {
     expect((await call({ method: "POST", url: "/api/services/dns-resolver/restart" })).statusCode).toBe(200);
   });
 
+  it("refuses a run past the queue's bound with 429 and Retry-After, and leaves the queue as it was", async () => {
+    const started = [];
+    for (let i = 0; i < 11; i++) started.push((await call({ method: "POST", url: "/api/scenarios/slow/runs" })).json<{ id: string; status: string }>());
+    expect(started.map((r) => r.status)).toEqual(["running", ...Array<string>(10).fill("queued")]);
+    const refused = await call({ method: "POST", url: "/api/scenarios/slow/runs" });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.headers["retry-after"]).toBe("10");
+    expect(refused.json()).toMatchObject({ error: "RUN_QUEUE_FULL", details: { queued: 10, limit: 10 } });
+    const listed = (await call({ method: "GET", url: "/api/runs" })).json<{ status: string }[]>();
+    expect(listed.filter((r) => r.status === "queued")).toHaveLength(10);
+    for (const r of started.slice(1)) expect((await call({ method: "POST", url: `/api/runs/${r.id}/abort` })).statusCode).toBe(200);
+    release();
+    expect((await call({ method: "GET", url: `/api/runs/${started[0]!.id}?wait=true` })).json().status).toBe("passed");
+  });
+
   it("calls a probe by hand, and refuses an unknown probe with the valid ones", async () => {
     const res = await call({ method: "POST", url: "/api/probes/fixed/calls", payload: {} });
     expect(res.statusCode).toBe(200);

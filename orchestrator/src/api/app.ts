@@ -56,6 +56,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof L7labError) {
       if (error.status >= 500) request.log.error({ err: error }, error.message);
+      if (typeof error.details["retryAfterS"] === "number") reply.header("retry-after", String(error.details["retryAfterS"]));
       return reply.code(error.status).send({ statusCode: error.status, error: error.code, message: error.message, details: error.details });
     }
     if (error.validation) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Type } from "typebox";
 import type { Probe, ProbeContext } from "../probes/probe.ts";
 import { ProbeRegistry } from "../probes/registry.ts";
+import { RunQueueFullError } from "./errors.ts";
 import { ScenarioEngine, type ScenarioEngineOptions } from "./engine.ts";
 import type { RunRecord } from "./run-types.ts";
 import type { Scenario } from "./schema.ts";
@@ -368,6 +369,25 @@ describe("ScenarioEngine: the queue and the run list", () => {
     expect(Date.parse(rc!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(rb!.finishedAt!));
     expect(rb!.startedAt).toBe(new Date(T0 + 1000).toISOString());
     expect(engine.list().map((r) => r.id)).toEqual([c.id, b.id, a.id]);
+  });
+
+  it("refuses a run when the queue is full, with a 429 that names the limit, and takes runs again once one has finished", async () => {
+    const { engine, scenario } = setup([], { maxQueuedRuns: 2 });
+    const waits = () => scenario([{ id: "w", wait: "1s" }]);
+    const runs = [engine.start(waits()), engine.start(waits()), engine.start(waits())];
+    expect(runs.map((r) => r.status)).toEqual(["running", "queued", "queued"]);
+    let refused: unknown;
+    try {
+      engine.start(waits());
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(RunQueueFullError);
+    expect(refused).toMatchObject({ status: 429, code: "RUN_QUEUE_FULL", details: { queued: 2, limit: 2, retryAfterS: 10 } });
+    expect((refused as Error).message).toMatch(/^2 runs are waiting already, the most the queue holds \(limit 2, besides the one running\): wait for one to finish/);
+    expect(engine.list()).toHaveLength(3);
+    await engine.waitFor(runs[0]!.id);
+    expect(engine.start(waits()).status).toBe("queued");
   });
 
   it("keeps only the newest finished runs", async () => {

@@ -3,7 +3,7 @@ import { systemClock, type Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
 import type { Topology } from "../docker/topology.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
-import { errorInfo, RunAbortedError, RunTimeoutError } from "./errors.ts";
+import { errorInfo, RunAbortedError, RunQueueFullError, RunTimeoutError } from "./errors.ts";
 import { FaultLedger } from "./faults.ts";
 import { restoreFaults } from "./restore.ts";
 import { DEFAULT_MAX_FINISHED_RUNS, RunStore } from "./run-store.ts";
@@ -22,9 +22,16 @@ export interface ScenarioEngineOptions {
   healthIntervalMs?: number;
   /** How many finished runs to keep. Default 200. */
   maxFinishedRuns?: number;
+  /** How many runs may wait behind the one running; one more is refused (RunQueueFullError). Default 10. */
+  maxQueuedRuns?: number;
   /** Run ids; default: the first 8 hex digits of a random UUID. */
   newId?: () => string;
 }
+
+/** How many runs may wait behind the running one. */
+export const DEFAULT_MAX_QUEUED_RUNS = 10;
+/** What a refused start's Retry-After says: about one short scenario. */
+const QUEUE_RETRY_AFTER_S = 10;
 
 interface ActiveRun {
   record: RunRecord;
@@ -53,6 +60,7 @@ export class ScenarioEngine {
   readonly #store: RunStore;
   readonly #active = new Map<string, ActiveRun>();
   readonly #queue: ActiveRun[] = [];
+  readonly #maxQueued: number;
   #current: ActiveRun | undefined;
 
   constructor(options: ScenarioEngineOptions) {
@@ -64,10 +72,16 @@ export class ScenarioEngine {
     this.#healthIntervalMs = options.healthIntervalMs ?? 500;
     this.#newId = options.newId ?? (() => randomUUID().slice(0, 8));
     this.#store = new RunStore(options.maxFinishedRuns ?? DEFAULT_MAX_FINISHED_RUNS);
+    this.#maxQueued = options.maxQueuedRuns ?? DEFAULT_MAX_QUEUED_RUNS;
   }
 
-  /** Queues a validated scenario and returns its record at once (status "running" if the lab was free, else "queued"). */
+  /**
+   * Queues a validated scenario and returns its record at once (status "running" if the lab was
+   * free, else "queued"). With `maxQueuedRuns` runs waiting already, it throws RunQueueFullError
+   * and changes nothing.
+   */
   start(scenario: Scenario): RunRecord {
+    if (this.#queue.length >= this.#maxQueued) throw new RunQueueFullError(this.#queue.length, this.#maxQueued, QUEUE_RETRY_AFTER_S);
     let id = this.#newId();
     while (this.#store.find(id)) id = this.#newId();
     const record: RunRecord = {

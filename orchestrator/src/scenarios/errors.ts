@@ -14,6 +14,18 @@ export class RunNotFoundError extends L7labError {
   }
 }
 
+/** A run started while the queue already holds as many runs as it may (429, with Retry-After). */
+export class RunQueueFullError extends L7labError {
+  constructor(queued: number, limit: number, retryAfterS: number) {
+    super(
+      "RUN_QUEUE_FULL",
+      429,
+      `${queued} runs are waiting already, the most the queue holds (limit ${limit}, besides the one running): wait for one to finish (GET /api/runs) or abort one (POST /api/runs/:id/abort), then start this one again`,
+      { queued, limit, retryAfterS },
+    );
+  }
+}
+
 /** The reason a run's AbortSignal carries when someone aborts the run. */
 export class RunAbortedError extends L7labError {
   constructor(id: string) {

@@ -51,10 +51,10 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
     {
       schema: {
         summary: "Start a run of a scenario",
-        description: "Answers 202 with the queued run at once, or with ?wait=true 200 with the finished run.",
+        description: "Answers 202 with the queued run at once, or with ?wait=true 200 with the finished run; 429 with Retry-After when 10 runs are waiting already.",
         params: Type.Object({ name: Type.String() }),
         querystring: Type.Object({ wait: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
-        response: { 200: RunRecordSchema, 202: RunRecordSchema, 400: ErrorReply, 404: ErrorReply },
+        response: { 200: RunRecordSchema, 202: RunRecordSchema, 400: ErrorReply, 404: ErrorReply, 429: ErrorReply },
       },
     },
     async (req, reply) => {
