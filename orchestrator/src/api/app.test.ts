@@ -216,6 +216,23 @@ describe("API", () => {
     expect(docker.netFaults.size).toBe(0);
   });
 
+  it("takes a JSON body as sent: a list for a name or true for a number is refused, not coerced; the query string is still read as text", async () => {
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ service: ["dns-resolver"], loss: 10 }, /body\/service must be string/],
+      [{ service: "dns-resolver", loss: true }, /body\/loss must be number/],
+      [{ service: "dns-resolver", loss: "10" }, /body\/loss must be number/],
+      [{ service: "dns-resolver", loss: [10] }, /body\/loss must be number/],
+    ];
+    for (const [payload, message] of cases) {
+      const res = await call({ method: "POST", url: "/api/faults", payload });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json<{ message: string }>().message, JSON.stringify(payload)).toMatch(message);
+    }
+    expect(docker.netFaults.size).toBe(0);
+    expect((await call({ method: "POST", url: "/api/scenarios/ok/runs?wait=true" })).statusCode).toBe(200);
+    expect((await call({ method: "POST", url: "/api/scenarios/ok/runs?wait=true&wait=false" })).statusCode).toBe(400);
+  });
+
   it("refuses a bad rate request with a 400 naming what to fix, touching nothing", async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ service: "dns-resolver", rateKbit: 7 }, /^the fault is invalid: rateKbit must be a whole number of kbit\/s from 8 to 10000000 \(10 Gbit\/s\); got 7$/],

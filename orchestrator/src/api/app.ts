@@ -1,5 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
 import swagger from "@fastify/swagger";
+import { AjvCompiler } from "@fastify/ajv-compiler";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { L7labError } from "../common/errors.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
@@ -29,6 +30,23 @@ export interface AppDeps {
   access: AccessOptions;
 }
 
+const ajvCompilers = AjvCompiler();
+/**
+ * The request validators. A JSON body is taken as it is: no type coercion, so `"loss": true` or
+ * `"service": ["router"]` is refused rather than read as 1 and "router". The query string and the
+ * path, which are text, have their values converted to the schema's types (`?wait=true`), one value
+ * per name: no arrays made of single values.
+ */
+const validators: typeof ajvCompilers = (externalSchemas, ajvOptions) => {
+  const { onCreate, plugins } = ajvOptions ?? {};
+  const customOptions = ajvOptions?.mode === "JTD" ? {} : (ajvOptions?.customOptions ?? {});
+  const build = (coerceTypes: boolean) =>
+    ajvCompilers(externalSchemas, { ...(onCreate ? { onCreate } : {}), ...(plugins ? { plugins } : {}), customOptions: { ...customOptions, coerceTypes, removeAdditional: false } });
+  const asSent = build(false);
+  const fromText = build(true);
+  return (route) => (route.httpPart === "body" ? asSent : fromText)(route);
+};
+
 /**
  * Builds the API as a Fastify instance that does not listen (server.ts listens; tests use
  * `app.inject`). Every route declares its schemas, which also make the OpenAPI document at
@@ -36,7 +54,7 @@ export interface AppDeps {
  * JSON body.
  */
 export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ ...options, ajv: { customOptions: { coerceTypes: "array", removeAdditional: false } } }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ ...options, schemaController: { compilersFactory: { buildValidator: validators } } }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, {
     openapi: {
