@@ -22,4 +22,11 @@ describe("parseDuration", () => {
   it.each([-1, Number.NaN, Number.POSITIVE_INFINITY])("rejects the number %d", (input) => {
     expect(() => parseDuration(input)).toThrow(/not a number of milliseconds/);
   });
+
+  it.each([["2h", 7_200_000], ["61m", 3_660_000], [3_600_001, 3_600_001], ["2147483648ms", 2_147_483_648]] as const)(
+    "rejects %j (%d ms): a wait is 1 hour at most, and Node's timers fire at once past 2^31-1 ms",
+    (input, ms) => {
+      expect(() => parseDuration(input)).toThrow(`${JSON.stringify(input)} is ${ms} ms, longer than the longest wait, 3600000 ms (1h)`);
+    },
+  );
 });

@@ -14,7 +14,7 @@ const SERVICES = '"dns-hamburger-1", "dns-hamburger-2" and "dns-resolver"';
 /** One invalid fixture file each, and the one error it must give (after "scenario file <path>: "). */
 const INVALID: [file: string, error: string][] = [
   ["assert-unknown-step.yaml", 'step "compare": assert[0]: path "answers[0].ttl" refers to step "answers", which is not known; only earlier steps can be referred to: "first" (in an assert step a path starts with the id of an earlier step, as in "first.answers[0].ttl")'],
-  ["bad-duration.yaml", 'step "settle": field "wait" must be a duration: "500ms", "2s", "1m", "1h", or a number of milliseconds; got "2 seconds"'],
+  ["bad-duration.yaml", 'step "settle": field "wait" must be a duration: "500ms", "2s", "1m", "1h", or a number of milliseconds; 1h at most; got "2 seconds"'],
   ["bad-json.json", "is not valid JSON: Expected double-quoted property name in JSON at position 64 (line 1 column 65)"],
   ["bad-operator-value.yaml", 'step "first": field "expect[0].exists" must be boolean; got "yes"'],
   ["bad-path.yaml", 'step "first": expect[0]: path "answers..ttl" cannot be read: an empty key at character 9'],

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from "typebox";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
 import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN, type NetFaultSpec } from "../docker/net-fault-args.ts";
+import { MAX_WAIT_MS } from "./duration.ts";
 
 /**
  * The scenario file format, as typebox schemas (plain JSON Schema). `ScenarioSchema` is the whole
@@ -13,6 +14,10 @@ export const STEP_ID_PATTERN = "^[a-z0-9-]+$";
 export const SCENARIO_NAME_PATTERN = STEP_ID_PATTERN;
 /** "500ms", "2s", "1.5s", "1m", "1h". A number in a scenario file is taken as milliseconds. */
 export const DURATION_PATTERN = "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$";
+/** The longest command an exec step may wait for: 1 hour. */
+export const MAX_EXEC_TIMEOUT_MS = 3_600_000;
+/** The longest a whole run may be given: 24 hours (under Node's timer limit of 2^31-1 ms). */
+export const MAX_RUN_TIMEOUT_MS = 86_400_000;
 
 const StepId = Type.String({
   pattern: STEP_ID_PATTERN,
@@ -81,8 +86,8 @@ export interface Assertion {
 
 const Expect = Type.Array(AssertionSchema, { description: "Assertions on this step's result." });
 const Title = Type.String({ description: "One line for people." });
-const DurationSchema = Type.Union([Type.String({ pattern: DURATION_PATTERN }), Type.Number({ minimum: 0 })], {
-  description: 'A duration: "500ms", "2s", "1m", "1h", or a number of milliseconds.',
+const DurationSchema = Type.Union([Type.String({ pattern: DURATION_PATTERN }), Type.Number({ minimum: 0, maximum: MAX_WAIT_MS })], {
+  description: 'A duration: "500ms", "2s", "1m", "1h", or a number of milliseconds; 1h at most.',
 });
 
 export const ProbeStepSchema = Type.Object(
@@ -123,7 +128,7 @@ export const ExecStepSchema = Type.Object(
     title: Type.Optional(Title),
     exec: Type.String({ minLength: 1, description: "The service whose container runs the command." }),
     command: Type.Array(Type.String(), { minItems: 1, description: "The command and its arguments (no shell)." }),
-    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "Give up on the command after this long." })),
+    timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EXEC_TIMEOUT_MS, description: "Give up on the command after this long (1 hour at most)." })),
     expect: Type.Optional(Type.Array(AssertionSchema, { description: "Assertions on { exitCode, stdout, stderr }." })),
   },
   { additionalProperties: false, description: "Runs a command in a service's container." },
@@ -253,7 +258,9 @@ const scenarioFields = {
   name: Type.String({ pattern: SCENARIO_NAME_PATTERN, maxLength: 63, description: "Must equal the file name without its extension." }),
   title: Title,
   description: Type.Optional(Type.String({ description: "Longer text: what the scenario shows and why." })),
-  timeoutMs: Type.Optional(Type.Integer({ minimum: 1, description: "A limit on the whole run; when it passes the run is stopped and its faults undone." })),
+  timeoutMs: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_RUN_TIMEOUT_MS, description: "A limit on the whole run (24 hours at most); when it passes the run is stopped and its faults undone." }),
+  ),
 };
 
 /** The scenario with its steps only checked to be a list of objects; each step is checked on its own. */

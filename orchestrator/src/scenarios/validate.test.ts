@@ -25,6 +25,10 @@ describe("validateScenario", () => {
 
   it.each([
     [{ ...ok, timeoutMs: 0 }, 'field "timeoutMs" must be >= 1; got 0'],
+    [{ ...ok, timeoutMs: 2 ** 31 }, 'field "timeoutMs" must be <= 86400000; got 2147483648'],
+    [{ ...ok, steps: [{ id: "a", exec: "dns-resolver", command: ["true"], timeoutMs: 2 ** 31 }] }, 'step "a": field "timeoutMs" must be <= 3600000; got 2147483648'],
+    [{ ...ok, steps: [{ id: "a", wait: 2 ** 31 }] }, 'step "a": field "wait" must be a duration: "500ms", "2s", "1m", "1h", or a number of milliseconds; 1h at most; got 2147483648'],
+    [{ ...ok, steps: [{ id: "a", wait: "25h" }] }, 'step "a": duration is invalid: "25h" is 90000000 ms, longer than the longest wait, 3600000 ms (1h)'],
     [{ ...ok, name: "Has Spaces" }, 'field "name" must match pattern "^[a-z0-9-]+$" (Must equal the file name without its extension.); got "Has Spaces"'],
     [{ ...ok, steps: "w" }, 'field "steps" must be array; got "w"'],
     [{ ...ok, steps: [{ id: "a", service: "dns-resolver", action: 3 }] }, 'step "a": field "action" must be one of "stop", "start", "restart", "pause", "unpause", "kill"; got 3'],

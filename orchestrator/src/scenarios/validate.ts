@@ -235,8 +235,16 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
         problems,
         step: { ...base, kind, exec: String(raw["exec"]), command: raw["command"] as string[], ...(typeof raw["timeoutMs"] === "number" ? { timeoutMs: raw["timeoutMs"] } : {}), expect },
       };
-    case "wait":
-      return { problems, step: { ...base, kind, wait: raw["wait"] as string | number, waitMs: parseDuration(raw["wait"] as string | number) } };
+    case "wait": {
+      // The schema checked the form; the length ("25h" has the right form) is checked here.
+      let waitMs = 0;
+      try {
+        waitMs = parseDuration(raw["wait"] as string | number);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+      return { problems, step: { ...base, kind, wait: raw["wait"] as string | number, waitMs } };
+    }
     case "assert":
       return { problems, step: { ...base, kind, assert } };
     case "reconcile": {
