@@ -3,7 +3,7 @@ import { request } from "node:http";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { api, apiBase, apiToken, repoRoot, topology } from "./lab.ts";
+import { api, apiBase, apiToken, repoRoot, sh, topology } from "./lab.ts";
 
 type ErrorBody = { statusCode: number; error: string; message: string };
 type Service = { service: string; state: string; health: string };
@@ -84,6 +84,32 @@ describe("the run queue on the real lab", () => {
       expect(run.status).toBe("aborted");
       expect(new Set(run.steps.map((s) => s.status)), "every step skipped: the run never ran").toEqual(new Set(["skipped"]));
     }
+  });
+});
+
+describe("regular expressions from requests run in linear time (RE2)", () => {
+  it("a pattern that backtracks for ever in JavaScript answers at once, and the API stays responsive", async () => {
+    // The root's query log gets a line with 50 a's followed by a space. On it, JavaScript's engine
+    // takes about 2.5 s for (a+)+$ with 28 a's, doubling with each more: 50 would take years.
+    const name = `${"a".repeat(50)}.`;
+    expect((await sh("bob", `dig +tries=1 +time=2 @10.0.0.10 ${name} A | grep -c NXDOMAIN`)).out.trim()).toBe("1");
+    const t0 = performance.now();
+    const call = api<{ ok: boolean; data: { count: number; byService: Record<string, number> } }>("POST", "/probes/logs/calls", { services: ["dns-root"], pattern: "(a+)+$", regex: true, settleMs: 500 });
+    const health = await api("GET", "/health");
+    const reply = await call;
+    expect(health.status).toBe(200);
+    expect(reply.status).toBe(200);
+    expect(reply.body.ok).toBe(true);
+    expect(performance.now() - t0, "ms for the call; bound: 5000").toBeLessThan(5000);
+    // The line is there (a plain search finds it), and the pattern rightly matches no line.
+    const plain = await api<{ ok: boolean; data: { count: number } }>("POST", "/probes/logs/calls", { services: ["dns-root"], pattern: `query: ${name.slice(0, -1)} IN A`, settleMs: 0 });
+    expect(plain.body.data.count).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a backreference is refused with a 400 that names RE2", async () => {
+    const reply = await api<ErrorBody>("POST", "/probes/logs/calls", { services: ["dns-root"], pattern: "(a)\\1", regex: true, settleMs: 0 });
+    expect(reply.status).toBe(400);
+    expect(reply.body.message).toMatch(/invalid escape sequence.*the lab runs regular expressions with RE2, in linear time/);
   });
 });
 

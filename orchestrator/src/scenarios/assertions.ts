@@ -1,3 +1,4 @@
+import { linearRegex } from "../common/linear-regex.ts";
 import { isDeepStrictEqual } from "node:util";
 import { formatValue, kindOf } from "./format.ts";
 import { lookupPath } from "./path.ts";
@@ -65,7 +66,7 @@ const OPERATORS: Record<AssertionOperator, (actual: unknown, expected: unknown) 
     if (typeof e !== "string") return { passed: false, note: `matches needs a regular expression as a string, not ${kindOf(e)}` };
     if (typeof a !== "string" && typeof a !== "number") return { passed: false, note: `matches needs a string, not ${kindOf(a)}` };
     try {
-      return { passed: new RegExp(e).test(String(a)) };
+      return { passed: linearRegex(e).test(String(a)) };
     } catch (error) {
       return { passed: false, note: `the regular expression is invalid: ${(error as Error).message}` };
     }

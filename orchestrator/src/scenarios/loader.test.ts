@@ -19,7 +19,7 @@ const INVALID: [file: string, error: string][] = [
   ["bad-operator-value.yaml", 'step "first": field "expect[0].exists" must be boolean; got "yes"'],
   ["bad-path.yaml", 'step "first": expect[0]: path "answers..ttl" cannot be read: an empty key at character 9'],
   ["bad-probe-param.yaml", 'step "trace": field "with.mode" must be one of "iterative", "recursive"; got "sideways" (probe "dns" parameters)'],
-  ["bad-regex.yaml", 'step "flush": expect[0]: matches has an invalid regular expression: Invalid regular expression: /is running (/: Unterminated group'],
+  ["bad-regex.yaml", 'step "flush": expect[0]: matches has an invalid regular expression: error parsing regexp: missing closing ): `is running (` (the lab runs regular expressions with RE2, in linear time: no backreferences like \\1, no lookaround like (?= or (?!)'],
   ["bad-step-id.yaml", 'step "Trace_WWW": field "id" must match pattern "^[a-z0-9-]+$" (Unique within the scenario: lower-case letters, digits and dashes. Later steps refer to this step\'s result by it.); got "Trace_WWW"'],
   ["bad-yaml.yaml", "is not valid YAML at line 6, column 1: Flow sequence in block collection must be sufficiently indented and end with a ]"],
   ["duplicate-step-id.yaml", 'step "pause": the id "pause" is already used by step 1; step ids must be unique'],

@@ -44,7 +44,7 @@ export const OPERATOR_SCHEMAS = {
   notEquals: Type.Unknown({ description: "Not deeply equal to this value (or a { ref })." }),
   contains: Type.Unknown({ description: "A string that contains this substring, or an array that has an element deeply equal to this value." }),
   notContains: Type.Unknown({ description: "The opposite of contains." }),
-  matches: Type.Union([Type.String(), RefSchema], { description: "A regular expression (JavaScript syntax) that the string must match, or a { ref }." }),
+  matches: Type.Union([Type.String(), RefSchema], { description: "A regular expression that the string must match somewhere (RE2 syntax, run in linear time: no backreferences or lookaround), or a { ref }." }),
   exists: Type.Boolean({ description: "true: the path must exist; false: it must not." }),
   lessThan: Comparable,
   atMost: Comparable,

@@ -1,3 +1,4 @@
+import { linearRegex } from "../common/linear-regex.ts";
 import { Compile } from "typebox/compile";
 import { Value } from "typebox/value";
 import type { TSchema } from "typebox";
@@ -100,7 +101,7 @@ function checkAssertion(raw: unknown, field: PathSegment[], kind: StepKind, posi
     }
   } else if (op === "matches" && typeof assertion.expected === "string") {
     try {
-      new RegExp(assertion.expected);
+      linearRegex(assertion.expected);
     } catch (error) {
       problems.push(`${label}: matches has an invalid regular expression: ${(error as Error).message}`);
     }

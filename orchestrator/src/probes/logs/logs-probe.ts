@@ -1,3 +1,4 @@
+import { linearRegex } from "../../common/linear-regex.ts";
 import { Type } from "typebox";
 import { InvalidInputError, listChoices } from "../../common/errors.ts";
 import { retryUntil } from "../../common/retry.ts";
@@ -7,7 +8,7 @@ import { Transcript } from "../transcript.ts";
 const Params = Type.Object(
   {
     services: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "compose services whose logs are read" }),
-    pattern: Type.String({ minLength: 1, description: "a line counts when it contains this text (or matches it, with regex: true; its capture groups are in each line's `groups`)" }),
+    pattern: Type.String({ minLength: 1, description: "a line counts when it contains this text (or matches it, with regex: true: RE2 syntax, run in linear time, no backreferences or lookaround; its capture groups are in each line's `groups`)" }),
     regex: Type.Optional(Type.Boolean({ default: false })),
     since: Type.Optional(Type.String({ description: "count only lines logged after this earlier step of the run started" })),
     maxLines: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 50 })),
@@ -60,7 +61,7 @@ export const logsProbe: Probe<typeof Params, LogsResult> = {
     }
     if (params.regex) {
       try {
-        new RegExp(params.pattern);
+        linearRegex(params.pattern);
       } catch (error) {
         problems.push(`"pattern" is not a valid regular expression: ${(error as Error).message}`);
       }
@@ -75,7 +76,7 @@ export const logsProbe: Probe<typeof Params, LogsResult> = {
       if (sinceMs === undefined) throw new InvalidInputError("logs probe", [`"since" names step "${params.since}", which has not run yet`]);
     }
     await ctx.clock.sleep(params.settleMs ?? 500, ctx.signal);
-    const matcher = params.regex ? new RegExp(params.pattern) : undefined;
+    const matcher = params.regex ? linearRegex(params.pattern) : undefined;
     const matches = (text: string) => (matcher ? matcher.test(text) : text.includes(params.pattern));
     const read = async (note: boolean) => {
       const found: LogMatch[] = [];
@@ -86,7 +87,7 @@ export const logsProbe: Probe<typeof Params, LogsResult> = {
         const lines = (await ctx.docker.logs(service, sinceMs !== undefined ? { sinceMs } : {})).filter((l) => matches(l.text));
         byService[service] = lines.length;
         for (const l of lines) {
-          const groups = matcher?.exec(l.text)?.slice(1).map((g) => g ?? "");
+          const groups = matcher?.groups(l.text)?.map((g) => g ?? "");
           found.push({ service, at: new Date(l.at).toISOString(), text: l.text, ...(groups && groups.length > 0 ? { groups } : {}) });
         }
       }
