@@ -144,7 +144,7 @@ steps:
     expect(loaded.errors.map((e) => e.replace("scenario file scenarios/x.yaml: ", ""))).toEqual([
       'step "a": field "command[0]" must be string; got true',
       'step "a": field "expect[0].length" must be an integer (0 or more), the length the array or string must have; or a { ref }; got -1',
-      'step "a": field "expect[1].oneOf" must be an array of choices, one of which the value must deeply equal; or a { ref }; got 0',
+      'step "a": field "expect[1].oneOf" must be an array of choices (1000 at most), one of which the value must deeply equal; or a { ref }; got 0',
       'step "a": field "expect[2].atMost" must be a number (or a string, compared as text), or a { ref } to an earlier step\'s result; got [1]',
       'step "a": expect[3] has unknown field "note". An assertion has "path", an optional "message" and exactly one operator: equals, notEquals, contains, notContains, matches, exists, lessThan, atMost, greaterThan, atLeast, oneOf, length',
       'step "a": field "expect[4]" is missing required field "path"',

@@ -14,6 +14,9 @@ export const STEP_ID_PATTERN = "^[a-z0-9-]+$";
 export const SCENARIO_NAME_PATTERN = STEP_ID_PATTERN;
 /** "500ms", "2s", "1.5s", "1m", "1h". A number in a scenario file is taken as milliseconds. */
 export const DURATION_PATTERN = "^[0-9]+(\\.[0-9]+)?(ms|s|m|h)$";
+/** The most steps in a scenario, and the most assertions in one list. */
+export const MAX_STEPS = 500;
+export const MAX_ASSERTIONS = 100;
 /** The longest command an exec step may wait for: 1 hour. */
 export const MAX_EXEC_TIMEOUT_MS = 3_600_000;
 /** The longest a whole run may be given: 24 hours (under Node's timer limit of 2^31-1 ms). */
@@ -50,7 +53,7 @@ export const OPERATOR_SCHEMAS = {
   atMost: Comparable,
   greaterThan: Comparable,
   atLeast: Comparable,
-  oneOf: Type.Union([Type.Array(Type.Unknown()), RefSchema], { description: "An array of choices, one of which the value must deeply equal; or a { ref }." }),
+  oneOf: Type.Union([Type.Array(Type.Unknown(), { maxItems: 1000 }), RefSchema], { description: "An array of choices (1000 at most), one of which the value must deeply equal; or a { ref }." }),
   length: Type.Union([Type.Integer({ minimum: 0 }), RefSchema], { description: "An integer (0 or more), the length the array or string must have; or a { ref }." }),
 } as const;
 
@@ -84,7 +87,7 @@ export interface Assertion {
   message?: string;
 }
 
-const Expect = Type.Array(AssertionSchema, { description: "Assertions on this step's result." });
+const Expect = Type.Array(AssertionSchema, { maxItems: MAX_ASSERTIONS, description: "Assertions on this step's result (100 at most)." });
 const Title = Type.String({ description: "One line for people." });
 const DurationSchema = Type.Union([Type.String({ pattern: DURATION_PATTERN }), Type.Number({ minimum: 0, maximum: MAX_WAIT_MS })], {
   description: 'A duration: "500ms", "2s", "1m", "1h", or a number of milliseconds; 1h at most.',
@@ -127,9 +130,9 @@ export const ExecStepSchema = Type.Object(
     id: StepId,
     title: Type.Optional(Title),
     exec: Type.String({ minLength: 1, description: "The service whose container runs the command." }),
-    command: Type.Array(Type.String(), { minItems: 1, description: "The command and its arguments (no shell)." }),
+    command: Type.Array(Type.String({ maxLength: 65_536 }), { minItems: 1, maxItems: 1000, description: "The command and its arguments (no shell; 1000 at most)." }),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EXEC_TIMEOUT_MS, description: "Give up on the command after this long (1 hour at most)." })),
-    expect: Type.Optional(Type.Array(AssertionSchema, { description: "Assertions on { exitCode, stdout, stderr }." })),
+    expect: Type.Optional(Type.Array(AssertionSchema, { maxItems: MAX_ASSERTIONS, description: "Assertions on { exitCode, stdout, stderr } (100 at most)." })),
   },
   { additionalProperties: false, description: "Runs a command in a service's container." },
 );
@@ -143,7 +146,7 @@ export const AssertStepSchema = Type.Object(
   {
     id: StepId,
     title: Type.Optional(Title),
-    assert: Type.Array(AssertionSchema, { minItems: 1, description: "Assertions whose paths start with an earlier step id." }),
+    assert: Type.Array(AssertionSchema, { minItems: 1, maxItems: MAX_ASSERTIONS, description: "Assertions whose paths start with an earlier step id (100 at most)." }),
   },
   { additionalProperties: false, description: "Checks the results of earlier steps." },
 );
@@ -159,7 +162,9 @@ export const ReconcileStepSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    expect: Type.Optional(Type.Array(AssertionSchema, { description: "Assertions on { sent, received, lost, unexpected, duplicated, lostCount, unexpectedCount, duplicatedCount }." })),
+    expect: Type.Optional(
+      Type.Array(AssertionSchema, { maxItems: MAX_ASSERTIONS, description: "Assertions on { sent, received, lost, unexpected, duplicated, lostCount, unexpectedCount, duplicatedCount } (100 at most)." }),
+    ),
   },
   {
     additionalProperties: false,
@@ -212,6 +217,7 @@ export const HealStepSchema = Type.Object(
     heal: Type.String({ pattern: STEP_ID_PATTERN, description: "The id of an earlier fault step whose fault to remove." }),
     expect: Type.Optional(
       Type.Array(AssertionSchema, {
+        maxItems: MAX_ASSERTIONS,
         description:
           "Assertions on { fault, service, heldMs, counters } with, for loss, loss, direction and counters { ingressSeen, ingressDropped, egressSeen, egressDropped, measuredPercent }; for a rate limit, rateKbit and counters { sentBytes, sentPackets, dropped, overlimits } (dropped: packets the full queue refused; overlimits: times the rate held a packet back). counters is null when they could not be read.",
       }),
@@ -265,12 +271,12 @@ const scenarioFields = {
 
 /** The scenario with its steps only checked to be a list of objects; each step is checked on its own. */
 export const ScenarioHeaderSchema = Type.Object(
-  { ...scenarioFields, steps: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1 }) },
+  { ...scenarioFields, steps: Type.Array(Type.Record(Type.String(), Type.Unknown()), { minItems: 1, maxItems: MAX_STEPS }) },
   { additionalProperties: false },
 );
 
 export const ScenarioSchema = Type.Object(
-  { ...scenarioFields, steps: Type.Array(StepSchema, { minItems: 1, description: "Run in order; the first failure skips the rest." }) },
+  { ...scenarioFields, steps: Type.Array(StepSchema, { minItems: 1, maxItems: MAX_STEPS, description: "Run in order; the first failure skips the rest (500 steps at most)." }) },
   { additionalProperties: false, title: "l7lab scenario", description: "An end-to-end scenario run against the lab." },
 );
 

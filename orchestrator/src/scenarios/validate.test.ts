@@ -37,6 +37,19 @@ describe("validateScenario", () => {
     expect(validateScenario(raw, testContext())).toEqual({ ok: false, problems: [problem] });
   });
 
+  it("bounds every list: 500 steps, 100 assertions in one list, 1000 command arguments", () => {
+    const steps = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `w${i}`, wait: "1ms" }));
+    expect(validateScenario({ ...ok, steps: steps(500) }, testContext()).ok).toBe(true);
+    const tooMany = validateScenario({ ...ok, steps: steps(501) }, testContext());
+    expect(tooMany.ok).toBe(false);
+    expect(!tooMany.ok && tooMany.problems.join("; ")).toMatch(/^field "steps" must not have more than 500 items; got \[/);
+    const assertions = Array.from({ length: 101 }, () => ({ path: "exitCode", equals: 0 }));
+    const checked = validateScenario({ ...ok, steps: [{ id: "a", exec: "dns-resolver", command: ["true"], expect: assertions }] }, testContext());
+    expect(!checked.ok && checked.problems.join("; ")).toMatch(/^step "a": field "expect" must not have more than 100 items; got \[/);
+    const args = validateScenario({ ...ok, steps: [{ id: "a", exec: "dns-resolver", command: Array<string>(1001).fill("x") }] }, testContext());
+    expect(!args.ok && args.problems.join("; ")).toMatch(/^step "a": field "command" must not have more than 1000 items; got \[/);
+  });
+
   it("reports every problem of a step, beyond typebox's default limit of 8 errors, and restores that limit", () => {
     const before = Settings.Get().maxErrors;
     const steps = [{ id: "A", service: 1, action: 2, waitHealthy: "x", title: 3, extra1: 1, extra2: 2 }];

@@ -11,7 +11,11 @@ const listTarget = (command: string) =>
   Type.Union([Type.Literal(true), path(`${command} path`)], { description: `${command} of the working directory (true) or of a path` });
 
 /** The largest generated upload, 1 GiB. */
-export const MAX_GENERATED_SIZE = 2 ** 30;
+export const MAX_GENERATED_SIZE = 64 * 1024 * 1024;
+/** The longest `content` of a put. */
+export const MAX_CONTENT_LENGTH = 1024 * 1024;
+/** The most actions one call runs. */
+export const MAX_ACTIONS = 100;
 
 export const ftpActionSchema = Type.Union([
   Type.Object({ pwd: Type.Literal(true, { description: "PWD: the working directory" }) }, strict),
@@ -27,8 +31,8 @@ export const ftpActionSchema = Type.Union([
   Type.Object(
     {
       put: path("STOR: the remote path to write"),
-      content: Type.Optional(Type.String({ description: "The file's content, as UTF-8" })),
-      size: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GENERATED_SIZE, description: "Instead of content: this many generated octets (deterministic, from seed)" })),
+      content: Type.Optional(Type.String({ maxLength: MAX_CONTENT_LENGTH, description: "The file's content, as UTF-8 (1 Mi characters at most)" })),
+      size: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GENERATED_SIZE, description: "Instead of content: this many generated octets (deterministic, from seed; 64 MiB at most, made in memory)" })),
       seed: Type.Optional(Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: "The seed of the generated octets (default 1)" })),
     },
     strict,
@@ -68,7 +72,7 @@ export const ftpParamsSchema = Type.Object(
     passiveCommand: Type.Optional(Type.Enum([...FTP_PASSIVE_COMMANDS], { description: "Use only this command in passive mode; default EPSV, then PASV if EPSV is refused" })),
     activeCommand: Type.Optional(Type.Enum([...FTP_ACTIVE_COMMANDS], { description: "PORT (IPv4, the default) or EPRT (RFC 2428) in active mode" })),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000, default: 10_000, description: "Timeout of connecting, of each reply, of data connections and of data inactivity" })),
-    actions: Type.Optional(Type.Array(ftpActionSchema, { description: "Steps to run, in order, after logging in" })),
+    actions: Type.Optional(Type.Array(ftpActionSchema, { maxItems: MAX_ACTIONS, description: "Steps to run, in order, after logging in (100 at most)" })),
   },
   strict,
 );

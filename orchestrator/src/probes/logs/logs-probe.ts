@@ -7,7 +7,7 @@ import { Transcript } from "../transcript.ts";
 
 const Params = Type.Object(
   {
-    services: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "compose services whose logs are read" }),
+    services: Type.Array(Type.String({ minLength: 1, maxLength: 63 }), { minItems: 1, maxItems: 64, description: "compose services whose logs are read" }),
     pattern: Type.String({ minLength: 1, description: "a line counts when it contains this text (or matches it, with regex: true: RE2 syntax, run in linear time, no backreferences or lookaround; its capture groups are in each line's `groups`)" }),
     regex: Type.Optional(Type.Boolean({ default: false })),
     since: Type.Optional(Type.String({ description: "count only lines logged after this earlier step of the run started" })),
