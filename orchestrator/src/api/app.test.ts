@@ -1,4 +1,6 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance, InjectOptions } from "fastify";
@@ -7,7 +9,7 @@ import { ProbeRegistry } from "../probes/registry.ts";
 import { ScenarioCatalog } from "../scenarios/catalog.ts";
 import { ScenarioEngine } from "../scenarios/engine.ts";
 import { Topology } from "../docker/topology.ts";
-import { constantProbe, fakeProbe, FakeDocker, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
+import { constantProbe, fakeProbe, FakeDocker, hangingProbe, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
 import { ManualFaults } from "../scenarios/manual-faults.ts";
 import { systemClock } from "../common/clock.ts";
 import { buildApp } from "./app.ts";
@@ -329,6 +331,56 @@ describe("API", () => {
       expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: "http", scheme: "bearer" });
       expect(doc.security).toEqual([{ bearerAuth: [] }]);
       expect(doc.paths["/api/health"].get.security).toEqual([]);
+    });
+  });
+
+  describe("a probe called by hand is stopped at the call's deadline, or when its client goes away", () => {
+    const smallApp = async (probes: ReturnType<typeof hangingProbe>[], probeCallDeadlineMs?: number) => {
+      const registry = new ProbeRegistry(probes);
+      const topology = testTopology();
+      const catalog = await ScenarioCatalog.load(dir, { registry, topology });
+      return buildApp({
+        docker, topology, registry, catalog, engine: new ScenarioEngine({ registry, docker, topology }), faults: new ManualFaults(docker, topology, systemClock),
+        access: { token: () => TOKEN, ports: [80] }, ...(probeCallDeadlineMs === undefined ? {} : { probeCallDeadlineMs }),
+      });
+    };
+
+    it("answers 504 naming the deadline, and the probe sees its signal abort", async () => {
+      const small = await smallApp([hangingProbe("hang")], 100);
+      try {
+        const res = await small.inject({ method: "POST", url: "/api/probes/hang/calls", payload: {}, headers: { authorization: `Bearer ${TOKEN}` } });
+        expect(res.statusCode).toBe(504);
+        expect(res.json()).toMatchObject({ error: "PROBE_CALL_DEADLINE", message: 'probe "hang" was stopped after 100 ms, the deadline of a probe call; a probe\'s own timeouts and waits fit well inside it' });
+      } finally {
+        await small.close();
+      }
+    });
+
+    it("stops the probe as soon as the client closes the connection", async () => {
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      let stopped!: (reason: unknown) => void;
+      const reason = new Promise<unknown>((resolve) => (stopped = resolve));
+      const watch = fakeProbe("watch", (_params, ctx) => {
+        started();
+        return new Promise((_resolve, reject) => ctx.signal.addEventListener("abort", () => {
+          stopped(ctx.signal.reason);
+          reject(ctx.signal.reason as Error);
+        }, { once: true }));
+      });
+      const small = await smallApp([watch]);
+      try {
+        await small.listen({ host: "127.0.0.1", port: 0 });
+        const { port } = small.server.address() as AddressInfo;
+        const req = request({ host: "127.0.0.1", port, method: "POST", path: "/api/probes/watch/calls", headers: { host: "localhost:80", authorization: `Bearer ${TOKEN}`, "content-type": "application/json" } });
+        req.on("error", () => undefined);
+        req.end("{}");
+        await running;
+        req.destroy();
+        expect(await reason).toMatchObject({ code: "CLIENT_GONE" });
+      } finally {
+        await small.close();
+      }
     });
   });
 });

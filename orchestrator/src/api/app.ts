@@ -28,6 +28,8 @@ export interface AppDeps {
   faults: ManualFaults;
   /** Who may call the API: its token and the ports of its Host allowlist (access.ts). */
   access: AccessOptions;
+  /** How long a probe call may run before it is stopped (default 15 minutes: routes/probes.ts). */
+  probeCallDeadlineMs?: number;
 }
 
 const ajvCompilers = AjvCompiler();

@@ -46,6 +46,13 @@ export class ProbeNetworkError extends L7labError {
   }
 }
 
+/** A probe called by hand through the API that ran past the call's deadline; the probe was stopped. */
+export class ProbeCallDeadlineError extends L7labError {
+  constructor(probe: string, deadlineMs: number) {
+    super("PROBE_CALL_DEADLINE", 504, `probe "${probe}" was stopped after ${deadlineMs} ms, the deadline of a probe call; a probe's own timeouts and waits fit well inside it`, { probe, deadlineMs });
+  }
+}
+
 /** A timeout of one protocol exchange. */
 export class ProbeTimeoutError extends L7labError {
   constructor(protocol: string, server: string, timeoutMs: number, what: string) {

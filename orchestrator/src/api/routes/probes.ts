@@ -1,13 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { systemClock } from "../../common/clock.ts";
-import { InvalidInputError } from "../../common/errors.ts";
+import { InvalidInputError, L7labError, ProbeCallDeadlineError } from "../../common/errors.ts";
 import { probeParams } from "../../scenarios/probe-params.ts";
 import { refuseDuringRun } from "./guards.ts";
 import { ErrorReply } from "../schemas.ts";
 import type { AppDeps } from "../app.ts";
 
 const TranscriptLine = Type.Object({ dir: Type.String(), peer: Type.String(), text: Type.String(), atMs: Type.Number() });
+
+/** How long a probe call may run: 15 minutes, above the longest wait a probe takes (10 minutes). */
+export const PROBE_CALL_DEADLINE_MS = 900_000;
 
 export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.get(
@@ -27,7 +30,7 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
       schema: {
         summary: "Call one probe now, outside any scenario (for checks by hand and benchmarks)",
         description:
-          "The body is the probe's parameters, as in a scenario step's `with`. A probe acts as a client would (an SMTP send, a POP3 DELE, an IMAP STORE change mailboxes) but stops no service. Refused with 409 while a scenario run is in progress.",
+          "The body is the probe's parameters, as in a scenario step's `with`. A probe acts as a client would (an SMTP send, a POP3 DELE, an IMAP STORE change mailboxes) but stops no service. Refused with 409 while a scenario run is in progress. The probe is stopped when the client closes its connection, and after 15 minutes (504).",
         params: Type.Object({ name: Type.String() }),
         body: Type.Record(Type.String(), Type.Unknown()),
         response: {
@@ -41,24 +44,43 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
           400: ErrorReply,
           404: ErrorReply,
           409: ErrorReply,
+          504: ErrorReply,
         },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const probe = deps.registry.get(req.params.name);
       refuseDuringRun(deps.engine, "a probe called");
       const params = probeParams(probe, req.body, { what: `the parameters of probe "${probe.name}"`, label: "body", fieldPrefix: [] });
       const problems = probe.check?.(params, { topology: deps.topology, earlierStepIds: [] }) ?? [];
       if (problems.length > 0) throw new InvalidInputError(`the parameters of probe "${probe.name}"`, problems);
+      // The probe stops when the client goes away (nobody would read its answer) or at the deadline.
+      const controller = new AbortController();
+      const deadlineMs = deps.probeCallDeadlineMs ?? PROBE_CALL_DEADLINE_MS;
+      const deadline = setTimeout(() => controller.abort(new ProbeCallDeadlineError(probe.name, deadlineMs)), deadlineMs);
+      const gone = () => {
+        if (reply.raw.writableFinished) return;
+        req.log.info(`probe call of "${probe.name}" stopped: the client closed the connection`);
+        controller.abort(new L7labError("CLIENT_GONE", 499, "the client closed the connection"));
+      };
+      reply.raw.on("close", gone);
       const t0 = performance.now();
-      const outcome = await probe.run(params, {
-        signal: new AbortController().signal,
-        clock: systemClock,
-        topology: deps.topology,
-        docker: deps.docker,
-        stepStartedAt: () => undefined,
-      });
-      return { ...outcome, durationMs: Math.round((performance.now() - t0) * 10) / 10 };
+      try {
+        const outcome = await probe.run(params, {
+          signal: controller.signal,
+          clock: systemClock,
+          topology: deps.topology,
+          docker: deps.docker,
+          stepStartedAt: () => undefined,
+        });
+        return { ...outcome, durationMs: Math.round((performance.now() - t0) * 10) / 10 };
+      } catch (error) {
+        // A probe stopped by the signal may throw its own error; the signal's reason says why.
+        throw controller.signal.aborted ? (controller.signal.reason as Error) : error;
+      } finally {
+        clearTimeout(deadline);
+        reply.raw.off("close", gone);
+      }
     },
   );
 };
