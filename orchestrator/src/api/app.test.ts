@@ -235,6 +235,16 @@ describe("API", () => {
     expect((await call({ method: "POST", url: "/api/scenarios/ok/runs?wait=true&wait=false" })).statusCode).toBe(400);
   });
 
+  it("refuses a body nested deeper than 32 levels with a 400 naming the limit, and takes one 32 deep", async () => {
+    const deep = (depth: number) => `{"service":${"[".repeat(depth - 1)}1${"]".repeat(depth - 1)}}`;
+    for (const depth of [33, 10_000, 100_000]) {
+      const res = await call({ method: "POST", url: "/api/probes/fixed/calls", headers: { "content-type": "application/json" }, payload: deep(depth) });
+      expect(res.statusCode, `${depth} levels`).toBe(400);
+      expect(res.json().message).toBe("The body nests more than 32 levels deep (arrays and objects inside each other); the most is 32.");
+    }
+    expect((await call({ method: "POST", url: "/api/probes/fixed/calls", headers: { "content-type": "application/json" }, payload: deep(32) })).statusCode).toBe(200);
+  });
+
   it("refuses a bad rate request with a 400 naming what to fix, touching nothing", async () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ service: "dns-resolver", rateKbit: 7 }, /^the fault is invalid: rateKbit must be a whole number of kbit\/s from 8 to 10000000 \(10 Gbit\/s\); got 7$/],

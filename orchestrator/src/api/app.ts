@@ -10,6 +10,7 @@ import type { ScenarioCatalog } from "../scenarios/catalog.ts";
 import type { ScenarioEngine } from "../scenarios/engine.ts";
 import { ErrorReply } from "./schemas.ts";
 import { registerAccess, type AccessOptions } from "./access.ts";
+import { registerBodyLimits } from "./limits.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import type { ManualFaults } from "../scenarios/manual-faults.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -71,6 +72,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     },
   });
   registerAccess(app, deps.access);
+  registerBodyLimits(app);
   app.addSchema(ErrorReply);
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
