@@ -32,16 +32,17 @@ export function serverProblems(what: string, server: string | undefined, topolog
 }
 
 /**
- * The PEM text of the CA a TLS probe should trust: `caFile`, else the lab CA named by
- * L7LAB_CA_FILE, else undefined (Node's own list). An unreadable file is an InvalidInputError.
+ * The PEM text of the CA a TLS probe should trust: the lab CA named by L7LAB_CA_FILE (set for the
+ * orchestrator by docker-compose.yml), else undefined (Node's own list). Requests and scenario
+ * files cannot name a file: the probes read no path but this one. An unreadable file is an
+ * InvalidInputError.
  */
-export async function readLabCa(what: string, caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  const file = caFile ?? (env["L7LAB_CA_FILE"] || undefined);
+export async function readLabCa(what: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const file = env["L7LAB_CA_FILE"] || undefined;
   if (file === undefined) return undefined;
   try {
     return await readFile(file, "utf8");
   } catch (error) {
-    const from = caFile === undefined ? " (from L7LAB_CA_FILE)" : "";
-    throw new InvalidInputError(what, [`caFile "${file}"${from} cannot be read: ${(error as Error).message}`]);
+    throw new InvalidInputError(what, [`the lab CA "${file}" (L7LAB_CA_FILE) cannot be read: ${(error as Error).message}`]);
   }
 }

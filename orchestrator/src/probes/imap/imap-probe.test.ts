@@ -11,6 +11,7 @@ import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { eventually, OUTLASTS_STALLS_MS, PATIENT_TIMEOUT_MS } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
+import { probeParams } from "../../scenarios/probe-params.ts";
 import type { ProbeContext } from "../probe.ts";
 import { formatTranscript } from "../transcript.ts";
 import { type FakeImapOptions, type FakeImapServer, startFakeImapServer } from "./fake-imap-server.ts";
@@ -50,6 +51,7 @@ function context(signal = new AbortController().signal): ProbeContext {
 
 const servers: FakeImapServer[] = [];
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 async function fake(options: FakeImapOptions = {}): Promise<FakeImapServer> {
@@ -106,7 +108,7 @@ describe("imapParamsSchema", () => {
     {
       title: "every option and action",
       input: {
-        server: "mail.hamburger.edu", port: 993, tls: "implicit", servername: "mail.hamburger.edu", caFile: "/ca.pem", rejectUnauthorized: false,
+        server: "mail.hamburger.edu", port: 993, tls: "implicit", servername: "mail.hamburger.edu", rejectUnauthorized: false,
         user: "bob", pass: "secret", timeoutMs: 5000,
         actions: [
           { select: "INBOX" },
@@ -136,6 +138,15 @@ describe("imapParamsSchema", () => {
   });
 });
 
+describe("imapProbe parameters", () => {
+  it("refuse caFile: the probe reads no file a request names, only the lab CA from L7LAB_CA_FILE", () => {
+    const where = { what: 'the parameters of probe "imap"', label: "body", fieldPrefix: [] };
+    const params = { server: "dovecot", tls: "implicit", caFile: "/dev/zero", user: "bob", pass: "secret" };
+    expect(() => probeParams(imapProbe, params, where)).toThrow(InvalidInputError);
+    expect(() => probeParams(imapProbe, params, where)).toThrow(/unknown field "caFile"/);
+  });
+});
+
 describe("imapProbe.check", () => {
   const check = (params: ImapProbeParams) => imapProbe.check!(params, { topology, earlierStepIds: [] });
 
@@ -144,7 +155,7 @@ describe("imapProbe.check", () => {
     { title: "a lab host name", input: { server: "mail.hamburger.edu" }, expected: [] },
     { title: "an unknown name", input: { server: "nowhere.example" }, expected: ['server "nowhere.example" is not a lab service, a lab host name or an IP address'] },
     { title: "a server outside the lab", input: { server: "outside" }, expected: ["server \"outside\" (198.51.100.80) is not in the lab's networks (10.0.0.0/24); the probe asks only lab servers"] },
-    { title: "caFile without TLS", input: { server: "dovecot", tls: "none" as const, caFile: "/ca.pem" }, expected: ['caFile has no use with tls "none"; remove it or choose "starttls" or "implicit"'] },
+    { title: "servername without TLS", input: { server: "dovecot", tls: "none" as const, servername: "x" }, expected: ['servername has no use with tls "none"; remove it or choose "starttls" or "implicit"'] },
     { title: "a store without flags", input: { server: "dovecot", actions: [{ select: "INBOX" }, { store: { uid: 1 } }] }, expected: ['action 2 (store): store needs flags to "add" or to "remove"'] },
     { title: "a search without criteria", input: { server: "dovecot", actions: [{ search: {} }] }, expected: ['action 1 (search): search has no criteria; give at least one, or "all: true"'] },
   ])("$title", ({ input, expected }) => {
@@ -429,27 +440,26 @@ describe("imapProbe.run", () => {
     expect(searches(s)).toBe(1);
   });
 
-  it("refuses a server outside the lab, and an unreadable CA file, before connecting", async () => {
+  it("refuses a server outside the lab, and an unreadable lab CA file, before connecting", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", "/nonexistent/ca.pem");
     await expect(run({ ...base(143), server: "outside" })).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(run({ ...base(143), tls: "starttls", caFile: "/nonexistent/ca.pem" })).rejects.toThrow('caFile "/nonexistent/ca.pem" cannot be read');
+    await expect(run({ ...base(143), tls: "starttls" })).rejects.toThrow('the lab CA "/nonexistent/ca.pem" (L7LAB_CA_FILE) cannot be read');
     await expect(run({ ...base(143), actions: [{ store: { uid: 1 } }] })).rejects.toThrow('store needs flags to "add" or to "remove"');
   });
 });
 
 describe("imapProbe.run over TLS", () => {
   const dir = mkdtempSync(join(tmpdir(), "l7lab-imap-"));
-  const caFile = join(dir, "ca.pem");
-  writeFileSync(caFile, FAKE_TLS_CERT);
+  const labCaFile = join(dir, "ca.pem");
+  writeFileSync(labCaFile, FAKE_TLS_CERT);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  afterEach(() => {
-    vi.unstubAllEnvs();
-  });
   const tlsServer = (mode: "starttls" | "implicit") => fake({ tls: { mode, key: FAKE_TLS_KEY, cert: FAKE_TLS_CERT }, mailboxes: { INBOX: [MESSAGE_1] } });
   const params = (port: number, extra: Partial<ImapProbeParams>): ImapProbeParams => ({ server: "dovecot", port, user: "bob", pass: "secret", timeoutMs: PATIENT_TIMEOUT_MS, actions: [{ fetch: "last" }], ...extra });
 
   it("STARTTLS (the default): upgrades before the login, checking the certificate against the service's host name", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", labCaFile);
     const s = await tlsServer("starttls");
-    const out = await run(params(s.port, { caFile }));
+    const out = await run(params(s.port, {}));
     expect(out.error).toBeUndefined();
     expect(out.data).toMatchObject({ tls: true, loggedIn: true, last: { uid: 1 } });
     const text = formatTranscript(out.transcript);
@@ -459,7 +469,7 @@ describe("imapProbe.run over TLS", () => {
   });
 
   it("implicit TLS, trusting the CA named in L7LAB_CA_FILE", async () => {
-    vi.stubEnv("L7LAB_CA_FILE", caFile);
+    vi.stubEnv("L7LAB_CA_FILE", labCaFile);
     const s = await tlsServer("implicit");
     const out = await run(params(s.port, { tls: "implicit", server: "imap.hamburger.edu" }));
     expect(out.error).toBeUndefined();
@@ -477,8 +487,9 @@ describe("imapProbe.run over TLS", () => {
   });
 
   it("a certificate for another name is ok: false", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", labCaFile);
     const s = await tlsServer("starttls");
-    const out = await run(params(s.port, { caFile, servername: "www.hamburger.edu" }));
+    const out = await run(params(s.port, { servername: "www.hamburger.edu" }));
     expect(out.ok).toBe(false);
     expect(out.error?.message).toContain("TLS failed: ERR_TLS_CERT_ALTNAME_INVALID");
     expect(s.commands.some((c) => c.includes("LOGIN"))).toBe(false);

@@ -31,10 +31,10 @@ export function tlsServername(server: string, topology: Topology, servername?: s
   return isIP(server) === 0 && service === undefined ? host : undefined;
 }
 
-async function readCa(settings: ConnectionSettings, params: ImapProbeParams): Promise<string | undefined> {
-  if (settings.caFile === undefined) return undefined;
-  // settings.caFile is params.caFile, or else the L7LAB_CA_FILE that connectionSettings read.
-  return readLabCa(WHAT, params.caFile, { L7LAB_CA_FILE: settings.caFile });
+/** The CAs to trust: the lab CA from $L7LAB_CA_FILE (as connectionSettings read it), else none (Node's default trust). */
+async function readCa(settings: ConnectionSettings): Promise<string | undefined> {
+  if (settings.labCaFile === undefined) return undefined;
+  return readLabCa(WHAT, { L7LAB_CA_FILE: settings.labCaFile });
 }
 
 interface ImapErrorLike {
@@ -144,7 +144,7 @@ export const imapProbe: Probe<typeof imapParamsSchema, ImapProbeResult> = {
     if (problems.length > 0) throw new InvalidInputError(WHAT, problems);
     const address = labServerAddress(WHAT, params.server, ctx.topology);
     const settings = connectionSettings(params);
-    const ca = await readCa(settings, params);
+    const ca = await readCa(settings);
     const peer = `${address}:${settings.port}`;
     const transcript = new Transcript();
     const recorder = new ImapLogRecorder(transcript, peer);

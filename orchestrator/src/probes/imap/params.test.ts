@@ -97,12 +97,11 @@ describe("paramProblems", () => {
   const params = (extra: Partial<ImapProbeParams>): ImapProbeParams => ({ server: "dovecot", user: "bob", pass: "x", ...extra });
   it.each([
     { title: "a plain login", input: params({}), expected: [] },
-    { title: "TLS options with TLS", input: params({ tls: "implicit", caFile: "/ca.pem", servername: "mail.hamburger.edu", rejectUnauthorized: false }), expected: [] },
+    { title: "TLS options with TLS", input: params({ tls: "implicit", servername: "mail.hamburger.edu", rejectUnauthorized: false }), expected: [] },
     {
       title: "TLS options without TLS",
-      input: params({ tls: "none", caFile: "/ca.pem", servername: "x", rejectUnauthorized: true }),
+      input: params({ tls: "none", servername: "x", rejectUnauthorized: true }),
       expected: [
-        'caFile has no use with tls "none"; remove it or choose "starttls" or "implicit"',
         'servername has no use with tls "none"; remove it or choose "starttls" or "implicit"',
         'rejectUnauthorized has no use with tls "none"; remove it or choose "starttls" or "implicit"',
       ],
@@ -138,7 +137,7 @@ describe("connectionSettings", () => {
     {
       title: "the lab CA from the environment",
       input: [params({ port: 1143 }), { L7LAB_CA_FILE: "/lab/ca.pem" }] as const,
-      expected: { port: 1143, tls: "starttls", secure: false, doSTARTTLS: true, timeoutMs: 15_000, rejectUnauthorized: true, caFile: "/lab/ca.pem" },
+      expected: { port: 1143, tls: "starttls", secure: false, doSTARTTLS: true, timeoutMs: 15_000, rejectUnauthorized: true, labCaFile: "/lab/ca.pem" },
     },
     {
       title: "an empty L7LAB_CA_FILE counts as unset",
@@ -146,9 +145,9 @@ describe("connectionSettings", () => {
       expected: { port: 143, tls: "starttls", secure: false, doSTARTTLS: true, timeoutMs: 15_000, rejectUnauthorized: true },
     },
     {
-      title: "the parameter wins over the environment",
-      input: [params({ tls: "implicit", caFile: "/mine.pem", rejectUnauthorized: false }), { L7LAB_CA_FILE: "/lab/ca.pem" }] as const,
-      expected: { port: 993, tls: "implicit", secure: true, doSTARTTLS: false, timeoutMs: 15_000, rejectUnauthorized: false, caFile: "/mine.pem" },
+      title: "implicit TLS with the lab CA from the environment",
+      input: [params({ tls: "implicit", rejectUnauthorized: false }), { L7LAB_CA_FILE: "/lab/ca.pem" }] as const,
+      expected: { port: 993, tls: "implicit", secure: true, doSTARTTLS: false, timeoutMs: 15_000, rejectUnauthorized: false, labCaFile: "/lab/ca.pem" },
     },
   ])("$title", ({ input: [p, env], expected }) => {
     expect(connectionSettings(p, env)).toEqual(expected);

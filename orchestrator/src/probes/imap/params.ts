@@ -107,8 +107,9 @@ export const imapParamsSchema = Type.Object(
     servername: Type.Optional(
       Type.String({ minLength: 1, description: "The name the server's certificate must carry; default `server` when it is a host name, else the service's first host name" }),
     ),
-    caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM file of the CAs to trust; default $L7LAB_CA_FILE, else Node's default trust" })),
-    rejectUnauthorized: Type.Optional(Type.Boolean({ description: "Refuse a certificate that does not verify; default true" })),
+    rejectUnauthorized: Type.Optional(
+      Type.Boolean({ description: "Refuse a certificate that does not verify against the lab CA from $L7LAB_CA_FILE, else Node's default trust; default true" }),
+    ),
     user: Type.String({ minLength: 1 }),
     pass: Type.String(),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 300_000, description: "Connection, greeting and socket inactivity timeout; default 15000" })),
@@ -209,7 +210,6 @@ export function actionProblems(action: ImapAction): string[] {
 export function paramProblems(params: ImapProbeParams): string[] {
   const problems: string[] = [];
   if ((params.tls ?? "starttls") === "none") {
-    if (params.caFile !== undefined) problems.push('caFile has no use with tls "none"; remove it or choose "starttls" or "implicit"');
     if (params.servername !== undefined) problems.push('servername has no use with tls "none"; remove it or choose "starttls" or "implicit"');
     if (params.rejectUnauthorized !== undefined) problems.push('rejectUnauthorized has no use with tls "none"; remove it or choose "starttls" or "implicit"');
   }
@@ -229,14 +229,14 @@ export interface ConnectionSettings {
   doSTARTTLS: boolean;
   timeoutMs: number;
   rejectUnauthorized: boolean;
-  /** The CA file to trust, if any (the parameter, else L7LAB_CA_FILE). */
-  caFile?: string;
+  /** The lab CA's file to trust, if any: L7LAB_CA_FILE, never a parameter (else Node's default trust). */
+  labCaFile?: string;
 }
 
-/** The connection settings for the parameters, the environment giving the default CA file. */
+/** The connection settings for the parameters, the environment naming the lab CA's file (L7LAB_CA_FILE). */
 export function connectionSettings(params: ImapProbeParams, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
   const tls = params.tls ?? "starttls";
-  const caFile = params.caFile ?? (env["L7LAB_CA_FILE"] || undefined);
+  const labCaFile = env["L7LAB_CA_FILE"] || undefined;
   return {
     port: params.port ?? (tls === "implicit" ? IMAPS_PORT : IMAP_PORT),
     tls,
@@ -244,6 +244,6 @@ export function connectionSettings(params: ImapProbeParams, env: NodeJS.ProcessE
     doSTARTTLS: tls === "starttls",
     timeoutMs: params.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     rejectUnauthorized: params.rejectUnauthorized ?? true,
-    ...(tls !== "none" && caFile !== undefined ? { caFile } : {}),
+    ...(tls !== "none" && labCaFile !== undefined ? { labCaFile } : {}),
   };
 }

@@ -9,7 +9,7 @@ describe("pop3ParamsSchema", () => {
     { title: "a login only", input: base, expected: true },
     {
       title: "every option",
-      input: { ...base, port: 995, tls: "implicit", servername: "pop.crepes.fr", caFile: "/lab/ca/ca.crt", rejectUnauthorized: false, timeoutMs: 500, quit: false, includeRaw: true, actions: [] },
+      input: { ...base, port: 995, tls: "implicit", servername: "pop.crepes.fr", rejectUnauthorized: false, timeoutMs: 500, quit: false, includeRaw: true, actions: [] },
       expected: true,
     },
     {
@@ -58,11 +58,11 @@ describe("portOf", () => {
 describe("paramProblems", () => {
   const cases: { title: string; input: Pop3ProbeParams; expected: string[] }[] = [
     { title: "none for a plain login", input: base, expected: [] },
-    { title: "none for TLS options with TLS", input: { ...base, tls: "stls", caFile: "/ca.crt", servername: "x", rejectUnauthorized: false }, expected: [] },
+    { title: "none for TLS options with TLS", input: { ...base, tls: "stls", servername: "x", rejectUnauthorized: false }, expected: [] },
     {
       title: "TLS options without TLS",
-      input: { ...base, caFile: "/ca.crt", rejectUnauthorized: false },
-      expected: ['"caFile" applies only with tls "stls" or "implicit", and tls is "none"', '"rejectUnauthorized" applies only with tls "stls" or "implicit", and tls is "none"'],
+      input: { ...base, servername: "x", rejectUnauthorized: false },
+      expected: ['"servername" applies only with tls "stls" or "implicit", and tls is "none"', '"rejectUnauthorized" applies only with tls "stls" or "implicit", and tls is "none"'],
     },
     { title: "TOP with negative lines", input: { ...base, actions: [{ noop: true }, { top: 1, lines: -2 }] }, expected: ['actions[1]: TOP needs "lines" to be a whole number >= 0'] },
     {

@@ -33,8 +33,9 @@ export const pop3ParamsSchema = Type.Object(
     servername: Type.Optional(
       Type.String({ minLength: 1, description: "The TLS server name (SNI, certificate check); default the server's host name, or its address" }),
     ),
-    caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM file of CAs to trust; default $L7LAB_CA_FILE, else Node's default list" })),
-    rejectUnauthorized: Type.Optional(Type.Boolean({ description: "Refuse a certificate that does not verify (default true)" })),
+    rejectUnauthorized: Type.Optional(
+      Type.Boolean({ description: "Refuse a certificate that does not verify against the lab CA from $L7LAB_CA_FILE, else Node's default list (default true)" }),
+    ),
     user: Type.String({ minLength: 1, pattern: "^[^\\r\\n]+$", description: "USER name" }),
     pass: Type.String({ pattern: "^[^\\r\\n]*$", description: "PASS password (shown as **** in transcripts)" }),
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000, default: 10_000, description: "Timeout of connecting, of each command and of the TLS handshake" })),
@@ -57,7 +58,7 @@ export function paramProblems(params: Pop3ProbeParams): string[] {
   const problems: string[] = [];
   const tls = params.tls ?? "none";
   if (tls === "none") {
-    for (const key of ["caFile", "servername", "rejectUnauthorized"] as const) {
+    for (const key of ["servername", "rejectUnauthorized"] as const) {
       if (params[key] !== undefined) problems.push(`"${key}" applies only with tls "stls" or "implicit", and tls is "none"`);
     }
   }

@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
 import { once } from "node:events";
 import net from "node:net";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { InvalidInputError } from "../../common/errors.ts";
 import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { Topology, type ServiceSpec } from "../../docker/topology.ts";
+import { probeParams } from "../../scenarios/probe-params.ts";
 import type { ProbeContext } from "../probe.ts";
 import { formatTranscript } from "../transcript.ts";
 import { type FakeMessage, type FakePop3Options, type FakePop3Server, startFakePop3Server, TEST_CA_FILE, testCertificate } from "./fake-pop3-server.ts";
@@ -56,6 +57,7 @@ const octets = (s: string) => Buffer.byteLength(s);
 
 const servers: FakePop3Server[] = [];
 afterEach(async () => {
+  vi.unstubAllEnvs();
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 async function fake(options: FakePop3Options = {}): Promise<FakePop3Server> {
@@ -275,8 +277,9 @@ describe("pop3Probe", () => {
   });
 
   it("STLS with the lab's CA: TLS, CAPA again, then login", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: testCertificate() });
-    const out = await run({ port: s.port, tls: "stls", caFile: TEST_CA_FILE, actions: [{ stat: true }] });
+    const out = await run({ port: s.port, tls: "stls", actions: [{ stat: true }] });
     expect(out.ok).toBe(true);
     expect(out.data).toMatchObject({ tls: true, tlsInfo: { authorized: true, subject: "localhost" }, loggedIn: true, stat: { count: 2 } });
     expect(s.commands).toEqual(["CAPA", "STLS", "CAPA", "USER alice", "PASS secret", "STAT", "QUIT"]);
@@ -285,8 +288,9 @@ describe("pop3Probe", () => {
   });
 
   it("STLS refused is a result: not logged in, QUIT", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake();
-    const out = await run({ port: s.port, tls: "stls", caFile: TEST_CA_FILE });
+    const out = await run({ port: s.port, tls: "stls" });
     expect(out.ok).toBe(true);
     expect(out.data).toMatchObject({ tls: false, loggedIn: false, login: { ok: false, text: "not attempted: STLS was refused (STLS not available)" } });
     expect(s.commands).toEqual(["CAPA", "STLS", "QUIT"]);
@@ -303,8 +307,9 @@ describe("pop3Probe", () => {
   });
 
   it("implicit TLS (POP3S)", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: testCertificate(), implicitTls: true });
-    const out = await run({ port: s.port, tls: "implicit", caFile: TEST_CA_FILE, actions: [{ retr: 2 }] });
+    const out = await run({ port: s.port, tls: "implicit", actions: [{ retr: 2 }] });
     expect(out.ok).toBe(true);
     expect(out.data).toMatchObject({ tls: true, loggedIn: true, messages: [{ n: 2, sha256: sha256(SECOND) }] });
   });
@@ -351,7 +356,7 @@ describe("pop3Probe", () => {
   });
 
   it("inconsistent parameters throw InvalidInputError", async () => {
-    await expect(run({ caFile: TEST_CA_FILE })).rejects.toThrow('"caFile" applies only with tls "stls" or "implicit"');
+    await expect(run({ rejectUnauthorized: false })).rejects.toThrow('"rejectUnauthorized" applies only with tls "stls" or "implicit"');
   });
 
   it("stops when the signal aborts", async () => {
@@ -362,6 +367,15 @@ describe("pop3Probe", () => {
     await clock.sleeping(5000);
     controller.abort(new Error("step cancelled"));
     await expect(running).rejects.toThrow("step cancelled");
+  });
+});
+
+describe("pop3Probe parameters", () => {
+  it("refuse caFile: the probe reads no file a request names, only the lab CA from L7LAB_CA_FILE", () => {
+    const where = { what: 'the parameters of probe "pop3"', label: "body", fieldPrefix: [] };
+    const params = { server: "mailbox", tls: "stls", caFile: "/dev/zero", user: "alice", pass: "secret" };
+    expect(() => probeParams(pop3Probe, params, where)).toThrow(InvalidInputError);
+    expect(() => probeParams(pop3Probe, params, where)).toThrow(/unknown field "caFile"/);
   });
 });
 
@@ -393,16 +407,21 @@ describe("tlsServerName", () => {
 });
 
 describe("readCa", () => {
-  it("reads caFile, else $L7LAB_CA_FILE, else nothing", async () => {
-    expect(await readCa(TEST_CA_FILE, {})).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    expect(await readCa(undefined, { L7LAB_CA_FILE: TEST_CA_FILE })).toMatch(/^-----BEGIN CERTIFICATE-----/);
-    expect(await readCa(undefined, { L7LAB_CA_FILE: "" })).toBeUndefined();
-    expect(await readCa(undefined, {})).toBeUndefined();
+  it("reads $L7LAB_CA_FILE, else nothing", async () => {
+    expect(await readCa({ L7LAB_CA_FILE: TEST_CA_FILE })).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    expect(await readCa({ L7LAB_CA_FILE: "" })).toBeUndefined();
+    expect(await readCa({})).toBeUndefined();
+  });
+
+  it("reads process.env by default", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
+    expect(await readCa()).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
 
   it("a file that cannot be read is an InvalidInputError", async () => {
-    await expect(readCa(undefined, { L7LAB_CA_FILE: "/nonexistent/ca.crt" })).rejects.toThrow(
-      /^POP3 probe parameters is invalid: caFile "\/nonexistent\/ca\.crt" \(from L7LAB_CA_FILE\) cannot be read: ENOENT/,
+    await expect(readCa({ L7LAB_CA_FILE: "/nonexistent/ca.crt" })).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(readCa({ L7LAB_CA_FILE: "/nonexistent/ca.crt" })).rejects.toThrow(
+      /^POP3 probe parameters is invalid: the lab CA "\/nonexistent\/ca\.crt" \(L7LAB_CA_FILE\) cannot be read: ENOENT/,
     );
   });
 });

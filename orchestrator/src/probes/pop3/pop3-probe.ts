@@ -26,15 +26,15 @@ export function tlsServerName(server: string, topology: Topology): string | unde
   return service ? service.hostnames[0] : host;
 }
 
-/** The CA file's PEM: `caFile`, else $L7LAB_CA_FILE, else undefined (Node's default list). */
-export function readCa(caFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
-  return readLabCa(WHAT, caFile, env);
+/** The PEM of the lab CA from $L7LAB_CA_FILE, else undefined (Node's default list). */
+export function readCa(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  return readLabCa(WHAT, env);
 }
 
 async function tlsOptions(params: Pop3ProbeParams, topology: Topology): Promise<Pop3TlsOptions | undefined> {
   if ((params.tls ?? "none") === "none") return undefined;
   const servername = params.servername ?? tlsServerName(params.server, topology);
-  const ca = await readCa(params.caFile);
+  const ca = await readCa();
   return {
     ...(servername !== undefined ? { servername } : {}),
     ...(ca !== undefined ? { ca } : {}),

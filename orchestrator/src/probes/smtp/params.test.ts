@@ -13,7 +13,6 @@ describe("smtpParamsSchema", () => {
         server: "10.0.0.25",
         port: 587,
         tls: "starttls",
-        caFile: "/ca.pem",
         rejectUnauthorized: false,
         servername: "mail.hamburger.edu",
         helo: "client.crepes.fr",

@@ -47,8 +47,9 @@ export const smtpParamsSchema = Type.Object(
     tls: Type.Optional(
       Type.Enum([...TLS_MODES], { default: "none", description: "none; starttls: STARTTLS after EHLO, then EHLO again; implicit: TLS from the start (SMTPS)" }),
     ),
-    caFile: Type.Optional(Type.String({ minLength: 1, description: "PEM file of the CAs to trust; default $L7LAB_CA_FILE, else Node's own list" })),
-    rejectUnauthorized: Type.Optional(Type.Boolean({ default: true, description: "Refuse a certificate that does not verify; default true" })),
+    rejectUnauthorized: Type.Optional(
+      Type.Boolean({ default: true, description: "Refuse a certificate that does not verify against the lab CA from $L7LAB_CA_FILE, else Node's own list; default true" }),
+    ),
     servername: Type.Optional(
       Type.String({ minLength: 1, description: "The name the certificate must carry (and SNI); default the host name of `server`" }),
     ),

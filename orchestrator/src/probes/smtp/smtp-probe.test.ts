@@ -7,14 +7,16 @@ import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
 import { type ServiceSpec, Topology } from "../../docker/topology.ts";
+import { probeParams } from "../../scenarios/probe-params.ts";
 import type { ProbeContext } from "../probe.ts";
 import { formatTranscript } from "../transcript.ts";
 import { type FakeSmtpOptions, type FakeSmtpServer, startFakeSmtpServer, unusedPort } from "./fake-smtp-server.ts";
 import { buildMessage, smtpProbe, type SmtpProbeParams, type SmtpProbeResult, tlsServerName } from "./smtp-probe.ts";
 
-const caFile = fileURLToPath(new URL("./fixtures/localhost.crt", import.meta.url));
+/** The test server's self-signed certificate, which is its own CA: the tests trust it as the lab CA, through L7LAB_CA_FILE. */
+const TEST_CA_FILE = fileURLToPath(new URL("./fixtures/localhost.crt", import.meta.url));
 const keyFile = fileURLToPath(new URL("./fixtures/localhost.key", import.meta.url));
-const pems = { key: readFileSync(keyFile, "utf8"), cert: readFileSync(caFile, "utf8") };
+const pems = { key: readFileSync(keyFile, "utf8"), cert: readFileSync(TEST_CA_FILE, "utf8") };
 
 const service = (name: string, ipv4: string, hostnames: string[] = []): ServiceSpec => ({
   name, role: "mail", hostnames, description: "", networks: [{ network: "lab", ipv4 }],
@@ -194,8 +196,9 @@ describe("smtpProbe: send", () => {
 
 describe("smtpProbe: TLS", () => {
   it("STARTTLS with the lab CA and the server's name, then EHLO again", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: pems });
-    const out = await probe({ server: "mail", port: s.port, tls: "starttls", caFile, send: alice, timeoutMs: 800 });
+    const out = await probe({ server: "mail", port: s.port, tls: "starttls", send: alice, timeoutMs: 800 });
     expect(out.ok).toBe(true);
     expect(out.data).toMatchObject({ tls: true, accepted: true, tlsInfo: { authorized: true, subject: "localhost" } });
     expect(out.data.tlsInfo?.protocol).toMatch(/^TLSv1\.[23]$/);
@@ -209,8 +212,8 @@ describe("smtpProbe: TLS", () => {
     expect(s.sessions[0]).toMatchObject({ tls: true, messages: [{ to: ["bob@hamburger.edu", "nobody@hamburger.edu"] }] });
   });
 
-  it("takes the CA from L7LAB_CA_FILE when caFile is not given", async () => {
-    vi.stubEnv("L7LAB_CA_FILE", caFile);
+  it("takes the CA from L7LAB_CA_FILE with a host name as the server too", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: pems });
     const out = await probe({ server: "localhost", port: s.port, tls: "starttls", commands: ["NOOP"], timeoutMs: 800 });
     expect(out.ok).toBe(true);
@@ -229,8 +232,9 @@ describe("smtpProbe: TLS", () => {
   });
 
   it("a certificate for another name is refused", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: pems });
-    const out = await probe({ server: "mail", port: s.port, tls: "starttls", caFile, servername: "mail.hamburger.edu", commands: ["NOOP"], timeoutMs: 800 });
+    const out = await probe({ server: "mail", port: s.port, tls: "starttls", servername: "mail.hamburger.edu", commands: ["NOOP"], timeoutMs: 800 });
     expect(out.ok).toBe(false);
     expect(out.error?.message).toContain("TLS handshake failed: Hostname/IP does not match certificate's altnames");
   });
@@ -254,8 +258,9 @@ describe("smtpProbe: TLS", () => {
   });
 
   it("implicit TLS (SMTPS)", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: pems, implicitTls: true });
-    const out = await probe({ server: "mail", port: s.port, tls: "implicit", caFile, send: alice, timeoutMs: 800 });
+    const out = await probe({ server: "mail", port: s.port, tls: "implicit", send: alice, timeoutMs: 800 });
     expect(out.ok).toBe(true);
     expect(out.data).toMatchObject({ tls: true, accepted: true, codes: [220, 250, 250, 250, 250, 354, 250, 221] });
     expect(out.text).toMatch(/^\* TLS started: .*verified\nS: 220 mail\.test ESMTP Postfix/);
@@ -304,9 +309,10 @@ describe("smtpProbe: raw commands", () => {
   });
 
   it("STARTTLS among the commands upgrades the connection; AUTH among them is masked", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: pems, users: { alice: "wonderland" } });
     const token = Buffer.from("\0alice\0wonderland").toString("base64");
-    const out = await probe({ server: "mail", port: s.port, caFile, commands: ["EHLO x", "STARTTLS", "EHLO x", `AUTH PLAIN ${token}`, "QUIT"], timeoutMs: 800 });
+    const out = await probe({ server: "mail", port: s.port, commands: ["EHLO x", "STARTTLS", "EHLO x", `AUTH PLAIN ${token}`, "QUIT"], timeoutMs: 800 });
     expect(out.ok).toBe(true);
     expect(out.data).toMatchObject({ tls: true, authenticated: true, codes: [220, 250, 220, 250, 235, 221] });
     expect(out.data.exchanges[3]?.command).toBe("AUTH PLAIN ****");
@@ -314,8 +320,9 @@ describe("smtpProbe: raw commands", () => {
   });
 
   it("with tls: starttls, the commands start in a fresh session over TLS", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", TEST_CA_FILE);
     const s = await fake({ tls: pems });
-    const out = await probe({ server: "mail", port: s.port, tls: "starttls", caFile, commands: ["MAIL FROM:<a@b>", "QUIT"], timeoutMs: 800 });
+    const out = await probe({ server: "mail", port: s.port, tls: "starttls", commands: ["MAIL FROM:<a@b>", "QUIT"], timeoutMs: 800 });
     expect(out.data).toMatchObject({ tls: true, codes: [220, 250, 220, 503, 221] });
   });
 });
@@ -421,11 +428,17 @@ describe("smtpProbe: failures", () => {
     { title: "a server outside the lab", input: { server: "outside", send: alice }, expected: "(198.51.100.25) is not in the lab's networks" },
     { title: "an unknown server", input: { server: "nowhere", send: alice }, expected: 'server "nowhere" is not a lab service' },
     { title: "both modes", input: { server: "mail", send: alice, commands: ["NOOP"] }, expected: "give either send or commands, not both" },
-    { title: "an unreadable caFile", input: { server: "mail", tls: "starttls" as const, caFile: "/nonexistent/ca.pem", commands: ["NOOP"] }, expected: 'caFile "/nonexistent/ca.pem" cannot be read' },
   ])("throws InvalidInputError for $title", async ({ input, expected }) => {
     const run = probe(input);
     await expect(run).rejects.toBeInstanceOf(InvalidInputError);
     await expect(probe(input)).rejects.toThrow(expected);
+  });
+
+  it("throws InvalidInputError for an unreadable lab CA, naming L7LAB_CA_FILE", async () => {
+    vi.stubEnv("L7LAB_CA_FILE", "/nonexistent/ca.pem");
+    const input: SmtpProbeParams = { server: "mail", tls: "starttls", commands: ["NOOP"] };
+    await expect(probe(input)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(probe(input)).rejects.toThrow('the lab CA "/nonexistent/ca.pem" (L7LAB_CA_FILE) cannot be read');
   });
 });
 
@@ -433,7 +446,7 @@ describe("smtpProbe.check", () => {
   const check = (params: SmtpProbeParams) => smtpProbe.check!(params, { topology, earlierStepIds: [] });
   it.each([
     { title: "a good send", input: { server: "mail", send: alice }, expected: [] },
-    { title: "a good command list with the CA file", input: { server: "localhost", caFile, commands: ["NOOP"] }, expected: [] },
+    { title: "a good command list to a host name", input: { server: "localhost", commands: ["NOOP"] }, expected: [] },
     {
       title: "a server outside the lab and no mode",
       input: { server: "outside" },
@@ -442,9 +455,17 @@ describe("smtpProbe.check", () => {
         "give send (a message to send) or commands (raw commands to send)",
       ],
     },
-    { title: "a missing CA file", input: { server: "mail", caFile: "/nonexistent/ca.pem", send: alice }, expected: ['caFile "/nonexistent/ca.pem" does not exist'] },
   ])("$title", ({ input, expected }) => {
     expect(check(input)).toEqual(expected);
+  });
+});
+
+describe("smtpProbe parameters", () => {
+  it("refuse caFile: the probe reads no file a request names, only the lab CA from L7LAB_CA_FILE", () => {
+    const where = { what: 'the parameters of probe "smtp"', label: "body", fieldPrefix: [] };
+    const params = { server: "mail", tls: "starttls", caFile: "/dev/zero", commands: ["NOOP"] };
+    expect(() => probeParams(smtpProbe, params, where)).toThrow(InvalidInputError);
+    expect(() => probeParams(smtpProbe, params, where)).toThrow(/unknown field "caFile"/);
   });
 });
 

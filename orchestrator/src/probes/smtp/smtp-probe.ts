@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import type { Topology } from "../../docker/topology.ts";
@@ -46,10 +45,10 @@ export function tlsServerName(server: string, topology: Topology): string | unde
 const usesTls = (params: SmtpProbeParams) =>
   (params.tls ?? "none") !== "none" || (params.commands ?? []).some((c) => typeof c === "string" && /^\s*STARTTLS\s*$/i.test(c));
 
-/** The CAs to trust: `caFile`, else the file $L7LAB_CA_FILE names, else none (Node's own list). */
+/** The CAs to trust: the lab CA from $L7LAB_CA_FILE, else none (Node's own list). */
 async function readCa(params: SmtpProbeParams): Promise<string | undefined> {
   if (!usesTls(params)) return undefined;
-  return readLabCa(WHAT, params.caFile);
+  return readLabCa(WHAT);
 }
 
 async function run(params: SmtpProbeParams, ctx: ProbeContext): Promise<ProbeOutcome<SmtpProbeResult>> {
@@ -99,9 +98,7 @@ export const smtpProbe: Probe<typeof smtpParamsSchema, SmtpProbeResult> = {
   description: "Talks SMTP to a lab mail server: sends a message (EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA) or raw commands, and reports every reply code.",
   paramsSchema: smtpParamsSchema,
   check(params, ctx) {
-    const problems = [...serverProblems(WHAT, params.server, ctx.topology), ...paramProblems(params)];
-    if (params.caFile !== undefined && !existsSync(params.caFile)) problems.push(`caFile "${params.caFile}" does not exist`);
-    return problems;
+    return [...serverProblems(WHAT, params.server, ctx.topology), ...paramProblems(params)];
   },
   run,
 };
