@@ -10,6 +10,11 @@
 # can publish the API on the host's loopback) get the opposite: a DROP for anything that enters
 # them and would be forwarded elsewhere, so that no container has a way out through them either.
 #
+# And the host itself is out of the lab's reach: in the host's INPUT chain, a DROP for whatever
+# arrives on any lab bridge (the management one included) unless it belongs to a connection the
+# host opened (the answers to Docker's own proxy of the published API port, say). A server on the
+# host bound to 0.0.0.0 is then not reachable from a workstation at the bridge's gateway address.
+#
 # It runs in the host's network namespace (network_mode: host), removes its rules when stopped,
 # and with --check tells whether they are in place (the health check).
 set -eu
@@ -30,30 +35,31 @@ if [ -z "$IPT" ]; then
   exec sleep infinity
 fi
 
-# Every rule, one per line.
+# Every rule, one per line: its chain, then its match and target.
 rules() {
-  for br in $L7LAB_BRIDGES; do echo "-i $br -o $br -j ACCEPT"; done
-  for br in $L7LAB_SEALED_BRIDGES; do echo "-i $br ! -o $br -j DROP"; done
+  for br in $L7LAB_BRIDGES; do echo "DOCKER-USER -i $br -o $br -j ACCEPT"; done
+  for br in $L7LAB_SEALED_BRIDGES; do echo "DOCKER-USER -i $br ! -o $br -j DROP"; done
+  for br in $L7LAB_BRIDGES $L7LAB_SEALED_BRIDGES; do echo "INPUT -i $br -m conntrack ! --ctstate ESTABLISHED,RELATED -j DROP"; done
 }
 
 if [ "${1:-}" = "--check" ]; then
-  missing=$(rules | while read -r r; do $IPT -C DOCKER-USER $r 2>/dev/null || echo "$r"; done)
+  missing=$(rules | while read -r chain r; do $IPT -C "$chain" $r 2>/dev/null || echo "$chain $r"; done)
   [ -z "$missing" ] || { echo "missing: $missing"; exit 1; }
   exit 0
 fi
 
 remove() {
-  rules | while read -r r; do
-    while $IPT -C DOCKER-USER $r 2>/dev/null; do $IPT -D DOCKER-USER $r; done
+  rules | while read -r chain r; do
+    while $IPT -C "$chain" $r 2>/dev/null; do $IPT -D "$chain" $r; done
   done
   echo "lab-bridges: rules removed"
   exit 0
 }
 trap remove TERM INT
 
-rules | while read -r r; do
-  $IPT -C DOCKER-USER $r 2>/dev/null || $IPT -I DOCKER-USER $r
-  echo "lab-bridges: $IPT DOCKER-USER $r"
+rules | while read -r chain r; do
+  $IPT -C "$chain" $r 2>/dev/null || $IPT -I "$chain" $r
+  echo "lab-bridges: $IPT $chain $r"
 done
 sleep infinity &
 wait

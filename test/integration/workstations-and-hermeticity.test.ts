@@ -1,4 +1,6 @@
 import { execFileSync } from "node:child_process";
+import { createConnection, createServer, type AddressInfo, type Server } from "node:net";
+import { networkInterfaces } from "node:os";
 import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
@@ -88,6 +90,36 @@ describe("the lab is hermetic", () => {
     expect(rules).toContain(`-A DOCKER-USER -i ${bridge} ! -o ${bridge} -j DROP`);
     const onMgmt = Object.values(net.Containers ?? {}).map((c) => c.Name);
     expect(onMgmt).toEqual([`${topology.project}-orchestrator-1`]);
+  });
+
+  it("the host is out of reach: a server on the host's every address answers on loopback, not from Alice, Bob or the orchestrator", async () => {
+    // A server as a user might leave one running, bound to 0.0.0.0.
+    const server: Server = createServer((socket) => socket.end("host\n"));
+    await new Promise<void>((resolve) => server.listen(0, "0.0.0.0", resolve));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const gateway = (name: string) => {
+        const bridge = topology.networks.find((n) => n.name === name)!.bridge!;
+        const address = networkInterfaces()[bridge]?.find((a) => a.family === "IPv4")?.address;
+        if (!address) throw new Error(`no IPv4 address on the host's bridge ${bridge}`);
+        return address;
+      };
+      const connect = (service: string, address: string) =>
+        sh(service, `timeout 3 bash -c 'exec 3<>/dev/tcp/${address}/${port}' 2>/dev/null && echo open || echo closed`);
+      // The control: the same server answers on the host's loopback.
+      const local = await new Promise<string>((resolve, reject) => {
+        const c = createConnection({ host: "127.0.0.1", port }, () => undefined);
+        c.on("data", (d) => { resolve(d.toString()); c.end(); });
+        c.on("error", reject);
+      });
+      expect(local).toBe("host\n");
+      for (const [service, network] of [["alice", "internet"], ["bob", "campus"], ["orchestrator", "mgmt"]] as const) {
+        expect((await connect(service, gateway(network))).trim(), `${service} to the host at ${gateway(network)}:${port}`).toBe("closed");
+      }
+      expect(rules).toMatch(/-A INPUT -i l7-campus -m conntrack ! --ctstate (RELATED,ESTABLISHED|ESTABLISHED,RELATED) -j DROP/);
+    } finally {
+      server.close();
+    }
   });
 
   it("no lab container is attached to anything but the lab's networks", async () => {
