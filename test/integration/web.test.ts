@@ -63,6 +63,24 @@ describe("the proxy serves the campus only", () => {
     // The route is gone again: Alice has no way into the campus.
     expect((await sh("alice", "ip route")).out).not.toMatch(/10\.1\.0\.0/);
   });
+
+  it("fetches from the lab's own servers only: a campus request for an address outside the lab gets 403 at once, TCP_DENIED", async () => {
+    // Without the rule Squid tried, and answered 503 after its connect failed.
+    const url = `http://198.51.100.7/outside-the-lab?t=${Date.now()}`;
+    const t0 = performance.now();
+    const r = await sh("bob", `curl -sS -m 10 -o /dev/null -w '%{http_code}\\n' -x http://proxy.hamburger.edu:3128 '${url}'`);
+    expect(r.out.trim(), r.out).toBe("403");
+    expect(performance.now() - t0, "ms for the refusal; bound: 5000").toBeLessThan(5000);
+    const logged = await retryUntil(
+      async () => {
+        const lines = (await lab.logs("proxy", { tail: 200 })).map((l) => l.text).filter((t) => t.includes(url));
+        return lines.length > 0 ? lines : undefined;
+      },
+      "the proxy's log line for Bob's request",
+      { timeoutMs: 10_000, intervalMs: 200 },
+    );
+    expect(logged).toEqual([expect.stringMatching(/^\S+ \S+ 10\.1\.0\.100 "GET .*" 403 \d+ TCP_DENIED:HIER_NONE$/)]);
+  });
 });
 
 describe("scenario web-caching-experiment", () => {
