@@ -33,6 +33,18 @@ describe("the web from Bob's workstation, as the README shows", () => {
   });
 });
 
+/** The proxy's access-log lines for `url`: Squid's log reaches stdout through a tail of its file, a moment later. */
+function proxyLogLines(url: string, what: string): Promise<string[]> {
+  return retryUntil(
+    async () => {
+      const lines = (await lab.logs("proxy", { tail: 200 })).map((l) => l.text).filter((t) => t.includes(url));
+      return lines.length > 0 ? lines : undefined;
+    },
+    `the proxy's log line for ${what}`,
+    { timeoutMs: 10_000, intervalMs: 200 },
+  );
+}
+
 describe("the proxy serves the campus only", () => {
   /** Adds or removes, in Alice's namespace, a route into the campus through the campus router. */
   async function campusRoute(action: "add" | "del"): Promise<void> {
@@ -50,15 +62,7 @@ describe("the proxy serves the campus only", () => {
     } finally {
       await campusRoute("del");
     }
-    // Squid's access log reaches stdout through a tail of its file, a moment later.
-    const logged = await retryUntil(
-      async () => {
-        const lines = (await lab.logs("proxy", { tail: 200 })).map((l) => l.text).filter((t) => t.includes(url));
-        return lines.length > 0 ? lines : undefined;
-      },
-      "the proxy's log line for Alice's request",
-      { timeoutMs: 10_000, intervalMs: 200 },
-    );
+    const logged = await proxyLogLines(url, "Alice's request");
     expect(logged).toEqual([expect.stringMatching(/^\S+ \S+ 10\.0\.0\.22 "GET .*" 403 \d+ TCP_DENIED:HIER_NONE$/)]);
     // The route is gone again: Alice has no way into the campus.
     expect((await sh("alice", "ip route")).out).not.toMatch(/10\.1\.0\.0/);
@@ -71,14 +75,7 @@ describe("the proxy serves the campus only", () => {
     const r = await sh("bob", `curl -sS -m 10 -o /dev/null -w '%{http_code}\\n' -x http://proxy.hamburger.edu:3128 '${url}'`);
     expect(r.out.trim(), r.out).toBe("403");
     expect(performance.now() - t0, "ms for the refusal; bound: 5000").toBeLessThan(5000);
-    const logged = await retryUntil(
-      async () => {
-        const lines = (await lab.logs("proxy", { tail: 200 })).map((l) => l.text).filter((t) => t.includes(url));
-        return lines.length > 0 ? lines : undefined;
-      },
-      "the proxy's log line for Bob's request",
-      { timeoutMs: 10_000, intervalMs: 200 },
-    );
+    const logged = await proxyLogLines(url, "Bob's request");
     expect(logged).toEqual([expect.stringMatching(/^\S+ \S+ 10\.1\.0\.100 "GET .*" 403 \d+ TCP_DENIED:HIER_NONE$/)]);
   });
 });
