@@ -27,6 +27,23 @@ describe("HealthWait: when ./l7lab up has its lab", () => {
     expect(new HealthWait([ps("www", "bbb222", "running", "unhealthy")], since).outcome()).toEqual({ ok: false, reason: "service www is unhealthy" });
   });
 
+  it("waits for a one-shot init container (role net-init) to exit, and wants exit code 0", () => {
+    const labels = "com.docker.compose.service=bob-routes,l7lab.role=net-init,l7lab.init-for=bob";
+    const ok = new HealthWait([ps("bob", "aaa111", "running", "starting"), ps("bob-routes", "bbb222", "running", "", { Labels: labels })], since);
+    expect(ok.pending()).toEqual(["bob", "bob-routes"]);
+    expect(ok.event({ id: full("aaa111"), Action: "health_status: healthy" })).toBeUndefined();
+    expect(ok.event({ id: full("bbb222"), Action: "die", Actor: { Attributes: { exitCode: "0" } } })).toEqual({ ok: true });
+    const failed = new HealthWait([ps("bob-routes", "bbb222", "running", "", { Labels: labels })], since);
+    expect(failed.event({ id: full("bbb222"), Action: "die", Actor: { Attributes: { exitCode: "2" } } })).toEqual({ ok: false, reason: "one-shot service bob-routes exited (exit code 2)" });
+    // Already done when the wait begins: up if it exited 0, a failure of this start otherwise.
+    expect(new HealthWait([ps("bob-routes", "bbb222", "exited", "", { Labels: labels, FinishedAt: "2026-12-07T06:00:01Z" })], since).outcome()).toEqual({ ok: true });
+    expect(new HealthWait([ps("bob-routes", "bbb222", "exited", "", { Labels: labels, ExitCode: 1, FinishedAt: "2026-12-07T06:00:01Z" })], since).outcome())
+      .toEqual({ ok: false, reason: "one-shot service bob-routes exited (exit code 1)" });
+    // Without the label, an exit is a failure as before.
+    expect(new HealthWait([ps("bob-routes", "bbb222", "running", "")], since).event({ id: full("bbb222"), Action: "die", Actor: { Attributes: { exitCode: "0" } } }))
+      .toEqual({ ok: false, reason: "service bob-routes exited" });
+  });
+
   it("ignores events about containers compose did not list (replaced by a recreate, or another project's)", () => {
     const wait = new HealthWait([ps("dns-root", "aaa111", "running", "starting")], since);
     expect(wait.event({ id: full("ddd444"), Action: "die" })).toBeUndefined();

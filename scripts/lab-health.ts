@@ -17,6 +17,16 @@ export interface PsEntry {
   ExitCode: number;
   /** When an exited container stopped (from `docker inspect`; compose ps does not say). */
   FinishedAt?: string;
+  /** The container's labels, "key=value" joined by commas, as compose ps prints them. */
+  Labels?: string;
+}
+
+/**
+ * A one-shot init container (role net-init: it sets a host's routes and exits). It is done, not
+ * down, once it has exited 0.
+ */
+export function isOneShot(c: Pick<PsEntry, "Labels">): boolean {
+  return (c.Labels ?? "").split(",").includes("l7lab.role=net-init");
 }
 
 interface HealthLog {
@@ -41,6 +51,7 @@ export function composePs(composeArgs: string[] = [], env?: NodeJS.ProcessEnv): 
 
 /** Whether a container counts as up: running, and healthy if it has a health check. */
 function isUp(c: PsEntry): boolean {
+  if (isOneShot(c) && c.State === "exited" && c.ExitCode === 0) return true;
   return c.State === "running" && (c.Health === "" || c.Health === "healthy");
 }
 
@@ -97,6 +108,8 @@ export function diagnose(composeArgs: string[] = [], env?: NodeJS.ProcessEnv, ta
 export interface ContainerEvent {
   id: string;
   Action: string;
+  /** For a die: exitCode, and the container's labels. */
+  Actor?: { Attributes?: Record<string, string> };
 }
 
 export type WaitOutcome = { ok: true } | { ok: false; reason: string };
@@ -109,12 +122,23 @@ export type WaitOutcome = { ok: true } | { ok: false; reason: string };
 export class HealthWait {
   readonly #services = new Map<string, string>(); // container id as compose prints it (short) -> service
   readonly #pending = new Set<string>();
+  readonly #oneShots = new Set<string>();
   #failure: string | undefined;
 
   /** `sinceMs`: when this start began (epoch ms); a container that exited before it is not part of it. */
   constructor(containers: PsEntry[], sinceMs: number) {
     for (const c of containers) {
       this.#services.set(c.ID, c.Service);
+      if (isOneShot(c)) {
+        // A one-shot: pending until it exits, and then it must have exited 0.
+        this.#oneShots.add(c.ID);
+        if (c.State === "exited" || c.State === "dead") {
+          if (c.ExitCode !== 0 && Date.parse(c.FinishedAt ?? "") >= sinceMs) this.#failure ??= `one-shot service ${c.Service} exited (exit code ${c.ExitCode})`;
+        } else {
+          this.#pending.add(c.ID);
+        }
+        continue;
+      }
       if (c.State === "running") {
         // Healthy, or no health check: up.
         if (c.Health === "unhealthy") this.#failure ??= `service ${c.Service} is unhealthy`;
@@ -135,7 +159,11 @@ export class HealthWait {
       const service = this.#services.get(id)!;
       if (e.Action === "health_status: healthy") this.#pending.delete(id);
       else if (e.Action === "health_status: unhealthy") this.#failure ??= `service ${service} is unhealthy`;
-      else if (e.Action === "die") this.#failure ??= `service ${service} exited`;
+      else if (e.Action === "die" && this.#oneShots.has(id)) {
+        const code = e.Actor?.Attributes?.["exitCode"];
+        if (code === "0") this.#pending.delete(id);
+        else this.#failure ??= `one-shot service ${service} exited (exit code ${code ?? "unknown"})`;
+      } else if (e.Action === "die") this.#failure ??= `service ${service} exited`;
     }
     return this.outcome();
   }

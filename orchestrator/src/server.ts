@@ -38,6 +38,7 @@ for (const [name, port] of [["L7LAB_API_PORT", env.port], ["L7LAB_API_PUBLISHED_
 
 const topology = await loadComposeTopology(env.composeFile);
 const docker = new DockerodeAdapter(topology.project, new Docker(), {
+  initServices: topology.initServices(),
   ...(topology.settings.faultHelperImage !== undefined ? { faultHelperImage: topology.settings.faultHelperImage } : {}),
 });
 const registry = defaultProbes();

@@ -17,7 +17,9 @@ fi
 # Both keep the image's modification times: Postfix reads a configuration file or a texthash map
 # whose modification time is recent again after a pause (util/load_file.c, "load file with some
 # prejudice"), so a file written just now cost postconf, and each daemon that reads it, 1 to 2 s.
-cat /etc/postfix/l7lab/main.cf "$role_dir/main.cf" >/etc/postfix/main.cf
+# The mailbox server's address on the domain's private backend network (LMTP and SASL auth).
+backend=${L7LAB_MAILBOX_BACKEND:?L7LAB_MAILBOX_BACKEND must give the address of the mailbox server on the mail backend network}
+{ cat /etc/postfix/l7lab/main.cf "$role_dir/main.cf"; echo "l7lab_mailbox_backend = $backend"; } >/etc/postfix/main.cf
 touch -r "$role_dir/main.cf" /etc/postfix/main.cf
 cp -p "$role_dir"/*.map /etc/postfix/ 2>/dev/null || true
 # lab-ca starts beside this container (not before it: docker-compose.yml) and issues the

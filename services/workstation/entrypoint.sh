@@ -1,10 +1,7 @@
 #!/bin/sh
-# If L7LAB_GATEWAY is set, the workstation routes everything beyond its own network through that
-# router (for bob: the campus router), instead of Docker's bridge, which leads nowhere.
+# A workstation holds no NET_ADMIN: where it routes through a gateway (bob, through the campus
+# router), a one-shot container sets that route from outside (docker-compose.yml, bob-routes).
 set -eu
-if [ -n "${L7LAB_GATEWAY:-}" ]; then
-  ip route replace default via "$L7LAB_GATEWAY"
-fi
 # Ask the lab resolver directly (not through Docker's embedded DNS at 127.0.0.11), so that `dig`
 # shows the lab resolver as its SERVER, as it would on a real campus host.
 if [ -n "${L7LAB_RESOLVER:-}" ]; then

@@ -10,7 +10,12 @@ export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url))
 /** The lab as docker-compose.yml declares it: project name, networks, bridges, addresses. */
 export const topology = parseComposeTopology(readFileSync(join(repoRoot, "docker-compose.yml"), "utf8"));
 /** The lab's containers, for commands run in them as a user would type them. */
-export const lab = new DockerodeAdapter(topology.project);
+export const lab = new DockerodeAdapter(topology.project, undefined, { initServices: topology.initServices() });
+/**
+ * The one-shot services (role net-init: they set a host's routes, then exit 0): "exited" is their
+ * state when all is well.
+ */
+export const oneShots: ReadonlySet<string> = new Set(topology.services.filter((s) => s.role === "net-init").map((s) => s.name));
 
 /** Runs a shell command in a service's container; stdout and stderr together in `out`. */
 export async function sh(service: string, command: string, timeoutMs = 60_000): Promise<{ exitCode: number; out: string }> {

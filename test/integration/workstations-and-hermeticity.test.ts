@@ -72,8 +72,8 @@ describe("the lab is hermetic", () => {
 
   it("every lab network is internal, and Docker drops whatever would leave it", async () => {
     const labNetworks = topology.networks.filter((n) => n.name !== "mgmt");
-    expect(labNetworks.map((n) => n.name)).toEqual(["internet", "campus"]);
-    for (const { name, subnet, bridge } of labNetworks) {
+    expect(labNetworks.map((n) => n.name)).toEqual(["internet", "campus", "crepes-mail-backend", "hamburger-mail-backend"]);
+    for (const { name, subnet, bridge } of labNetworks.filter((n) => !n.private)) {
       const net = await docker.getNetwork(networkName(name)).inspect();
       expect(net.Internal, name).toBe(true);
       expect(rules).toContain(`-A DOCKER-ISOLATION-STAGE-1 ! -d ${subnet} -i ${bridge} -j DROP`);
@@ -90,6 +90,19 @@ describe("the lab is hermetic", () => {
     expect(rules).toContain(`-A DOCKER-USER -i ${bridge} ! -o ${bridge} -j DROP`);
     const onMgmt = Object.values(net.Containers ?? {}).map((c) => c.Name);
     expect(onMgmt).toEqual([`${topology.project}-orchestrator-1`]);
+  });
+
+  it("each mail backend is internal and sealed: nothing on it is forwarded anywhere, and it carries only its MTA and mailbox server", async () => {
+    for (const { name, subnet, bridge } of topology.networks.filter((n) => n.private)) {
+      const net = await docker.getNetwork(networkName(name)).inspect();
+      expect(net.Internal, name).toBe(true);
+      expect(rules).toContain(`-A DOCKER-ISOLATION-STAGE-1 ! -d ${subnet} -i ${bridge} -j DROP`);
+      expect(rules).toContain(`-A DOCKER-USER -i ${bridge} ! -o ${bridge} -j DROP`);
+      expect(rules).toMatch(new RegExp(`-A INPUT -i ${bridge} -m conntrack ! --ctstate (RELATED,ESTABLISHED|ESTABLISHED,RELATED) -j DROP`));
+      const on = Object.values(net.Containers ?? {}).map((c) => c.Name).sort();
+      const domain = name.replace(/-mail-backend$/, "");
+      expect(on, name).toEqual([`${topology.project}-mail-${domain}-1`, `${topology.project}-mailbox-${domain}-1`]);
+    }
   });
 
   it("the host is out of reach: a server on the host's every address answers on loopback, not from Alice, Bob or the orchestrator", async () => {
@@ -151,11 +164,12 @@ describe("the same TCP on any host", () => {
     for (const c of containers) {
       const service = c.Labels["com.docker.compose.service"]!;
       if (service === "lab-bridges" || service === "lab-ca") continue; // the host's namespace; no network
+      if (topology.service(service).role === "net-init") continue; // one-shots: the namespace is their host's
       const { State } = await docker.getContainer(c.Id).inspect();
       // Net sysctls read as the namespace of whoever reads them: read from inside the container's.
       seen[service] = execFileSync("nsenter", ["-t", String(State.Pid), "-n", "cat", "/proc/sys/net/ipv4/tcp_congestion_control"], { encoding: "utf8" }).trim();
     }
-    expect(Object.keys(seen).length, `services read: ${Object.keys(seen).join(", ")}`).toBe(topology.services.filter((s) => s.name !== "lab-bridges" && s.name !== "lab-ca").length);
+    expect(Object.keys(seen).length, `services read: ${Object.keys(seen).join(", ")}`).toBe(topology.services.filter((s) => s.name !== "lab-bridges" && s.name !== "lab-ca" && s.role !== "net-init").length);
     const other = Object.entries(seen).filter(([, cc]) => cc !== "reno");
     expect(other, `not Reno (the host's default is ${hostDefault}): ${other.map(([s, cc]) => `${s}: ${cc}`).join(", ")}`).toEqual([]);
   });

@@ -25,7 +25,13 @@ export const ServiceStateSchema = Type.Object({
 export const TopologyReply = Type.Object({
   project: Type.String(),
   networks: Type.Array(
-    Type.Object({ name: Type.String(), subnet: Type.String(), internal: Type.Boolean(), description: Type.String() }),
+    Type.Object({
+      name: Type.String(),
+      subnet: Type.String(),
+      internal: Type.Boolean(),
+      private: Type.Boolean({ description: "a private network (a domain's mail backend): no probe may aim at it" }),
+      description: Type.String(),
+    }),
   ),
   services: Type.Array(
     Type.Object({

@@ -18,7 +18,15 @@ export interface DockerodeAdapterOptions {
   faultHelperImage?: string;
   /** How long a helper may take to report its fault applied. */
   faultApplyTimeoutMs?: number;
+  /**
+   * Service → its one-shot init services (Topology.initServices()), run again, and awaited,
+   * whenever the service starts: they set up its network namespace, which a stop takes away.
+   */
+  initServices?: Record<string, string[]>;
 }
+
+/** How long a one-shot init service (it sets a route) may take to run. */
+const INIT_TIMEOUT_MS = 30_000;
 
 /** The Docker adapter over dockerode. Containers are found by their compose labels. */
 export class DockerodeAdapter implements DockerAdapter {
@@ -110,6 +118,9 @@ export class DockerodeAdapter implements DockerAdapter {
       if (cause instanceof L7labError) throw cause;
       throw new DockerError(action, `service "${service}"`, { cause });
     }
+    // A new network namespace (a start from stopped, a restart) has lost what the service's
+    // one-shot init services set in it: run them again.
+    if ((action === "start" && !running && !paused) || action === "restart") await this.#runInitServices(service);
     // The container list (docker ps) is a view that the daemon updates just after a state change:
     // on a busy machine it said "running" right after a stop had returned. The state, and the
     // health while it runs, come from inspecting the container itself.
@@ -122,6 +133,28 @@ export class DockerodeAdapter implements DockerAdapter {
     }
     const health: ContainerHealth = live.Status === "running" ? (live.Health?.Status as ContainerHealth | undefined) ?? "none" : "none";
     return { ...after, state: live.Status, health };
+  }
+
+  /** Starts each one-shot init service of `service` again and waits for it to exit 0. */
+  async #runInitServices(service: string): Promise<void> {
+    for (const init of this.#options.initServices?.[service] ?? []) {
+      const { id } = await this.serviceState(init);
+      const container = this.#docker.getContainer(id);
+      let status: number;
+      try {
+        await container.start();
+        status = await Promise.race([
+          container.wait().then((r: { StatusCode: number }) => r.StatusCode),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`it did not exit within ${INIT_TIMEOUT_MS / 1000} s`)), INIT_TIMEOUT_MS).unref()),
+        ]);
+      } catch (cause) {
+        throw new DockerError("run the one-shot init service", `"${init}" of service "${service}"`, { cause });
+      }
+      if (status !== 0) {
+        const log = (await this.logs(init, { tail: 5 }).catch(() => [])).map((l) => l.text).join("; ");
+        throw new L7labError("INIT_FAILED", 502, `service "${service}" started, but its one-shot "${init}" (which sets its routes) exited with ${status}: ${log || "no output"}`, { service, init, status });
+      }
+    }
   }
 
   async exec(service: string, command: readonly string[], options: { timeoutMs?: number } = {}): Promise<ExecResult> {

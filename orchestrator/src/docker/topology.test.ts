@@ -8,9 +8,13 @@ describe("parseComposeTopology", () => {
   it("reads the lab's networks and fixed addresses from docker-compose.yml", () => {
     const t = parseComposeTopology(compose);
     expect(t.project).toBe("l7lab");
-    expect(t.networks.filter((n) => n.internal).map((n) => [n.name, n.subnet])).toEqual([
+    expect(t.probeNetworks().map((n) => [n.name, n.subnet])).toEqual([
       ["internet", "10.0.0.0/24"],
       ["campus", "10.1.0.0/24"],
+    ]);
+    expect(t.networks.filter((n) => n.private).map((n) => [n.name, n.subnet, n.internal])).toEqual([
+      ["crepes-mail-backend", "10.253.1.0/28", true],
+      ["hamburger-mail-backend", "10.253.2.0/28", true],
     ]);
     expect(t.addressOf("dns-root")).toBe("10.0.0.10");
     expect(t.addressOf("dns-resolver", "internet")).toBe("10.0.0.53");
@@ -46,8 +50,18 @@ describe("parseComposeTopology", () => {
   it("knows which addresses are the lab's, with loopback for tests, and which bridges the lab names", () => {
     const t = parseComposeTopology(compose);
     expect(["10.0.0.10", "10.1.0.254", "127.0.0.1"].map((a) => t.isLabAddress(a))).toEqual([true, true, true]);
+    // The management network and the mail backends (private) are not for probes.
+    expect(["10.254.0.250", "10.253.1.3", "10.253.2.3"].map((a) => t.isLabAddress(a))).toEqual([false, false, false]);
     expect(["10.254.0.250", "10.2.0.1", "8.8.8.8", "192.0.2.1", "not-an-ip", "10.0.0.256"].map((a) => t.isLabAddress(a))).toEqual([false, false, false, false, false, false]);
-    expect(t.networks.map((n) => n.bridge)).toEqual(["l7-internet", "l7-campus", "l7-mgmt"]);
+    expect(t.networks.map((n) => n.bridge)).toEqual(["l7-internet", "l7-campus", "l7-be-crepes", "l7-be-hamburger", "l7-mgmt"]);
+  });
+
+  it("puts each domain's LMTP and auth on a private network that only its MTA and mailbox server share", () => {
+    const t = parseComposeTopology(compose);
+    for (const [network, mta, mailbox] of [["crepes-mail-backend", "mail-crepes", "mailbox-crepes"], ["hamburger-mail-backend", "mail-hamburger", "mailbox-hamburger"]]) {
+      const on = t.services.filter((s) => s.networks.some((n) => n.network === network)).map((s) => s.name);
+      expect(on, network).toEqual([mta, mailbox]);
+    }
   });
 
   it("protects the orchestrator and the host-setup helper from scenarios and the API", () => {

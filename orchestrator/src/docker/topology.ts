@@ -10,11 +10,18 @@ import { UnknownNameError } from "../common/errors.ts";
  *   l7lab.hostnames    the DNS names of the host, space separated (first is the primary name)
  *   l7lab.role         what the service is for (dns-root, dns-tld, dns-auth, dns-resolver, ...)
  *   l7lab.description  one line for people
+ *   l7lab.init-for     on a one-shot (role net-init): the service whose network namespace it sets
+ *                      up (routes) and then exits; run again whenever that service starts
  */
 export interface NetworkSpec {
   name: string;
   subnet: string;
   internal: boolean;
+  /**
+   * A private network (label l7lab.private: "true"), such as a domain's mail backend between its
+   * MTA and its mailbox server: inside the lab, but no probe or scenario may aim at it.
+   */
+  private: boolean;
   description: string;
   /** The host bridge's name, when the compose file fixes it (driver_opts). */
   bridge?: string;
@@ -28,6 +35,7 @@ export interface NetworkSpec {
 const PROTECTED_ROLES: Record<string, string> = {
   orchestrator: "it runs the scenarios and serves the API",
   "host-setup": "it keeps the host's firewall rules for the lab, in the host's network namespace",
+  "net-init": "it is a one-shot that sets another service's routes whenever that service starts (start that service instead)",
 };
 
 export interface ServiceSpec {
@@ -36,6 +44,8 @@ export interface ServiceSpec {
   role: string;
   description: string;
   networks: { network: string; ipv4: string }[];
+  /** On a one-shot init service: the service whose network namespace it sets up. */
+  initFor?: string;
 }
 
 /** The lab's settings that are not services: the compose file's top-level `x-l7lab` key. */
@@ -61,6 +71,16 @@ export class Topology {
     return this.services.map((s) => s.name);
   }
 
+  /**
+   * For each service that has them, its one-shot init services (label l7lab.init-for), which must
+   * run again each time it starts: a stopped container's network namespace goes, routes and all.
+   */
+  initServices(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const s of this.services) if (s.initFor !== undefined) (out[s.initFor] ??= []).push(s.name);
+    return out;
+  }
+
   /** The service with this compose name; an unknown name throws an error listing the valid ones. */
   service(name: string): ServiceSpec {
     const found = this.services.find((s) => s.name === name);
@@ -74,12 +94,17 @@ export class Topology {
     return why === undefined ? undefined : `service "${name}" cannot be acted on from a scenario or the API: ${why}. Use docker compose on the host.`;
   }
 
-  /** Whether an IPv4 address lies in one of the lab's internal networks, or on loopback. */
+  /** The networks probes may aim at: the internal ones that are not private. */
+  probeNetworks(): NetworkSpec[] {
+    return this.networks.filter((n) => n.internal && !n.private);
+  }
+
+  /** Whether an IPv4 address lies in one of the networks probes may aim at, or on loopback. */
   isLabAddress(address: string): boolean {
     const ip = ipv4ToNumber(address);
     if (ip === undefined) return false;
     if (ip >>> 24 === 127) return true;
-    return this.networks.some((n) => n.internal && inSubnet(ip, n.subnet));
+    return this.probeNetworks().some((n) => inSubnet(ip, n.subnet));
   }
 
   byRole(role: string): ServiceSpec[] {
@@ -152,6 +177,7 @@ export function parseComposeTopology(text: string): Topology {
       name,
       subnet: String(config["subnet"] ?? ""),
       internal: net["internal"] === true,
+      private: labelsOf(net)["l7lab.private"] === "true",
       description: labelsOf(net)["l7lab.description"] ?? "",
       ...(typeof bridge === "string" ? { bridge } : {}),
     };
@@ -169,6 +195,7 @@ export function parseComposeTopology(text: string): Topology {
       role: labels["l7lab.role"] ?? "",
       description: labels["l7lab.description"] ?? "",
       networks: attached,
+      ...(labels["l7lab.init-for"] ? { initFor: labels["l7lab.init-for"] } : {}),
     };
   });
   const x = asObject(doc["x-l7lab"]);

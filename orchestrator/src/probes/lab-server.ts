@@ -14,7 +14,7 @@ export function labServerAddress(what: string, server: string, topology: Topolog
     throw new InvalidInputError(what, [`server "${server}" is not a lab service, a lab host name or an IP address`]);
   }
   if (!topology.isLabAddress(address)) {
-    const subnets = topology.networks.filter((n) => n.internal).map((n) => n.subnet);
+    const subnets = topology.probeNetworks().map((n) => n.subnet);
     throw new InvalidInputError(what, [`server "${server}" (${address}) is not in the lab's networks (${subnets.join(", ")}); the probe asks only lab servers`]);
   }
   return address;

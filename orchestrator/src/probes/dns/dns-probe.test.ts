@@ -19,9 +19,9 @@ const topology = new Topology("l7lab", [
   service("auth-secondary", "dns-auth", "127.0.0.1", ["dns2.hamburger.edu"]),
   service("web", "web", "10.0.0.80"),
   service("outside", "web", "198.51.100.80"),
-], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }]);
 const otherTopology = new Topology("l7lab", [service("resolver", "dns-resolver", "10.0.0.53"), service("root", "dns-root", "10.0.0.1")], [
-  { name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" },
+  { name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" },
 ]);
 
 /** The probe's timeouts run on it: it stands still, so an answered query never times out. */

@@ -21,7 +21,7 @@ const topology = new Topology("l7lab", [
   service("ftp", "127.0.0.1", ["localhost"]),
   service("ftp-lab", "10.0.0.42", ["ftp.crepes.fr"]),
   service("outside", "198.51.100.21"),
-], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }]);
 
 function context(signal = new AbortController().signal): ProbeContext {
   return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };

@@ -18,7 +18,7 @@ const topology = new Topology("l7lab", [
   service("web", "127.0.0.1", ["www.someschool.edu"]),
   service("proxy", "127.0.0.1", ["proxy.hamburger.edu"]),
   service("outside", "198.51.100.7", ["www.outside.example"]),
-], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }]);
 
 function context(signal = new AbortController().signal): ProbeContext {
   return { signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined };

@@ -15,7 +15,7 @@ const service = (name: string, ipv4: string, hostnames: string[] = []): ServiceS
 const topology = new Topology("l7lab", [
   service("web", "127.0.0.1", ["www.someschool.edu"]),
   service("outside", "198.51.100.7", ["www.outside.example"]),
-], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }]);
 const context = (signal = new AbortController().signal): ProbeContext => ({ signal, clock: systemClock, topology, docker: {} as DockerAdapter, stepStartedAt: () => undefined });
 
 const servers: FakeHttpServer[] = [];

@@ -35,7 +35,7 @@ const topology = new Topology("l7lab", [
   service("web", "web", "10.0.0.80"),
   service("bare", "web", "10.0.0.81"),
   service("outside", "web", "198.51.100.80"),
-], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }]);
 
 /**
  * The clock of a search's waits: it stands still unless a test moves it. (The connection's timeouts

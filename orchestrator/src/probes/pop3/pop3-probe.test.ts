@@ -21,7 +21,7 @@ const topology = new Topology("l7lab", [
   service("mailbox", "127.0.0.1", ["localhost", "pop.localhost"]),
   service("mailbox-lab", "10.0.0.25", ["mailbox.crepes.fr", "pop.crepes.fr"]),
   service("outside", "198.51.100.25"),
-], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }]);
 
 /** The probe's timeouts run on it: it stands still unless a test moves it, so an answer is never too late. */
 let clock: FakeClock;

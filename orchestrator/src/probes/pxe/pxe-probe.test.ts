@@ -15,7 +15,7 @@ const topology = new Topology(
     { name: "tftp", role: "tftp", hostnames: ["tftp.localhost"], description: "", networks: [{ network: "lab", ipv4: "127.0.0.1" }] },
     { name: "outside", role: "x", hostnames: [], description: "", networks: [{ network: "lab", ipv4: "198.51.100.7" }] },
   ],
-  [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }],
+  [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }],
 );
 /**
  * The probe's timers run on it: nothing times out unless a test moves it. The tests of lost

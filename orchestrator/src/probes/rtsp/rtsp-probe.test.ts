@@ -16,7 +16,7 @@ const service = (name: string, ipv4: string, hostnames: string[] = []): ServiceS
 const topology = new Topology(
   "l7lab",
   [service("media", "127.0.0.1", ["media.localhost"]), service("media-lab", "10.0.0.80", ["media.someschool.edu"]), service("outside", "198.51.100.80")],
-  [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }],
+  [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }],
 );
 
 /**

@@ -24,7 +24,7 @@ const service = (name: string, ipv4: string, hostnames: string[] = []): ServiceS
 // The mail server lives on 127.0.0.1 here, so that the probe only ever talks to the loopback fakes;
 // its host name is "localhost", the name in the test certificate.
 const topology = new Topology("l7lab", [service("mail", "127.0.0.1", ["localhost"]), service("outside", "198.51.100.25", ["mail.example.com"])], [
-  { name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" },
+  { name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" },
 ]);
 
 /**

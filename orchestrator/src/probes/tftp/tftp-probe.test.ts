@@ -18,7 +18,7 @@ const topology = new Topology("l7lab", [
   service("tftp", "127.0.0.1", ["tftp.localhost"]),
   service("tftp-lab", "10.0.0.69", ["tftp.crepes.fr"]),
   service("outside", "198.51.100.69"),
-], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }]);
+], [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }]);
 
 /** The probe's timers run on it: nothing times out unless a test moves it. */
 let clock: FakeClock;

@@ -150,7 +150,7 @@ export function testTopology(): Topology {
   return new Topology(
     "l7lab",
     SERVICES.map((name, i) => ({ name, hostnames: [], role: "dns", description: "", networks: [{ network: "lab", ipv4: `10.0.0.${i + 2}` }] })),
-    [{ name: "lab", subnet: "10.0.0.0/24", internal: true, description: "" }],
+    [{ name: "lab", subnet: "10.0.0.0/24", internal: true, private: false, description: "" }],
   );
 }
 

@@ -1,0 +1,141 @@
+/**
+ * The closed lab (issue 11), tried from where students stand: Alice's and Bob's workstations (the
+ * lab's own containers on the internet and campus networks, with their resolver and routes).
+ * Private mail backends, no lasting NET_ADMIN, and keys only where they are used.
+ */
+import Docker from "dockerode";
+import { describe, expect, it } from "vitest";
+import { api, sh, topology } from "./lab.ts";
+
+const docker = new Docker();
+const container = (service: string) => docker.getContainer(`${topology.project}-${service}-1`);
+
+/** From a service, whether a TCP connection to address:port opens within 3 s ("open" or "closed"). */
+async function tcp(from: string, address: string, port: number): Promise<string> {
+  const r = await sh(from, `timeout 3 bash -c 'exec 3<>/dev/tcp/${address}/${port}' 2>/dev/null && echo open || echo closed`);
+  return r.out.trim();
+}
+
+/** Every address of a service, on every network (the mail backends included). */
+const addresses = (service: string) => topology.service(service).networks.map((n) => n.ipv4);
+
+describe("mail backends are private: LMTP (24) and Dovecot's auth (12345) answer only the domain's MTA", () => {
+  const mailboxes = ["mailbox-crepes", "mailbox-hamburger"];
+
+  it("from Alice's and Bob's workstations, 24 and 12345 are closed on every address of both mailbox servers, while POP3 answers", async () => {
+    const seen: string[] = [];
+    for (const from of ["alice", "bob"]) {
+      for (const mailbox of mailboxes) {
+        for (const address of addresses(mailbox)) {
+          for (const port of [24, 12345]) seen.push(`${from} -> ${mailbox} ${address}:${port} ${await tcp(from, address, port)}`);
+        }
+      }
+    }
+    expect(seen.filter((s) => !s.endsWith("closed"))).toEqual([]);
+    expect(seen.length).toBe(2 * 2 * 2 * 2); // two workstations, two servers with two addresses each, two ports
+    // The control: the same probe reaches POP3 where a workstation should (Alice hers, Bob his).
+    expect(await tcp("alice", topology.addressOf("mailbox-crepes"), 110)).toBe("open");
+    expect(await tcp("bob", topology.addressOf("mailbox-hamburger"), 110)).toBe("open");
+  });
+
+  it("each MTA reaches its own mailbox server's LMTP on the backend (it greets), and not the other domain's", async () => {
+    for (const [mta, own, other] of [["mail-crepes", "crepes-mail-backend", "hamburger-mail-backend"], ["mail-hamburger", "hamburger-mail-backend", "crepes-mail-backend"]] as const) {
+      const ownLmtp = topology.services.find((s) => s.role === "mailbox" && s.networks.some((n) => n.network === own))!.networks.find((n) => n.network === own)!.ipv4;
+      const otherLmtp = topology.services.find((s) => s.role === "mailbox" && s.networks.some((n) => n.network === other))!.networks.find((n) => n.network === other)!.ipv4;
+      const greeting = await sh(mta, `timeout 3 bash -c 'exec 3<>/dev/tcp/${ownLmtp}/24; read -r -t 2 line <&3; echo "$line"; printf "QUIT\\r\\n" >&3'`);
+      expect(greeting.out, `${mta} to ${ownLmtp}:24`).toMatch(/^220 /);
+      expect(await tcp(mta, otherLmtp, 24), `${mta} to the other domain's ${otherLmtp}:24`).toBe("closed");
+    }
+  });
+
+  it("Dovecot listens for LMTP and auth on the backend address alone (its own view)", async () => {
+    for (const mailbox of mailboxes) {
+      const backend = topology.service(mailbox).networks.find((n) => topology.networks.find((x) => x.name === n.network)?.private)!.ipv4;
+      const listeners = (await sh(mailbox, "doveconf -n service/lmtp service/auth | grep -E 'address|port'")).out;
+      expect(listeners, mailbox).toMatch(new RegExp(`address = ${backend.replace(/\./g, "\\.")}\\s+port = 24`));
+      expect(listeners, mailbox).toMatch(new RegExp(`address = ${backend.replace(/\./g, "\\.")}\\s+port = 12345`));
+    }
+  });
+});
+
+describe("no lasting NET_ADMIN on the workstations and the proxy", () => {
+  it("bob and the proxy hold no NET_ADMIN: `ip route add` fails, and their routes go through the campus router", async () => {
+    for (const service of ["bob", "proxy"]) {
+      const add = await sh(service, "ip route add 192.0.2.0/24 via 10.1.0.254; echo rc=$?");
+      expect(add.out, service).toContain("Operation not permitted");
+      expect(add.out, service).toContain("rc=2");
+      const del = await sh(service, "ip route del default; echo rc=$?");
+      expect(del.out, service).toContain("rc=2");
+      expect((await sh(service, "ip route show default")).out.trim(), service).toBe("default via 10.1.0.254 dev eth0");
+      const { HostConfig } = await container(service).inspect();
+      expect(HostConfig.CapAdd ?? [], service).toEqual([]);
+      // CAP_NET_ADMIN is bit 12 of the effective set.
+      const capEff = BigInt(`0x${(await sh(service, "awk '/^CapEff/ {print $2}' /proc/1/status")).out.trim()}`);
+      expect(capEff & (1n << 12n), service).toBe(0n);
+    }
+  });
+
+  it("the one-shots that set those routes have exited 0, and run again when the API starts bob anew", async () => {
+    for (const oneShot of topology.services.filter((s) => s.role === "net-init")) {
+      const { State } = await container(oneShot.name).inspect();
+      expect([oneShot.name, State.Status, State.ExitCode]).toEqual([oneShot.name, "exited", 0]);
+    }
+    // A stop takes bob's network namespace, routes and all; the start makes a new one.
+    expect((await api("POST", "/services/bob/stop")).status).toBe(200);
+    const started = await api<{ state: string }>("POST", "/services/bob/start");
+    expect(started.status).toBe(200);
+    expect((await sh("bob", "ip route show default")).out.trim()).toBe("default via 10.1.0.254 dev eth0");
+    // And bob reaches the Internet side through the router again (FTP: the campus reaches the web
+    // through its proxy only).
+    expect(await tcp("bob", topology.addressOf("ftp"), 21)).toBe("open");
+    let health = "";
+    for (let i = 0; i < 40 && health !== "healthy"; i++) {
+      health = (await api<{ health: string }>("GET", "/services/bob")).body.health;
+      if (health !== "healthy") await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(health).toBe("healthy");
+  });
+});
+
+describe("keys sit only where they are used", () => {
+  const servers = topology.services.filter((s) => s.role === "mta" || s.role === "mailbox");
+
+  it("no container but the CA's mounts the CA's volume, and only the CA holds ca.key", async () => {
+    const containers = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${topology.project}`] } });
+    const caVolume = `${topology.project}_lab-ca`;
+    const mounting = containers.filter((c) => (c.Mounts ?? []).some((m) => m.Name === caVolume)).map((c) => c.Labels["com.docker.compose.service"]);
+    expect(mounting).toEqual(["lab-ca"]);
+    expect((await sh("lab-ca", "ls /ca")).out.split(/\s+/)).toContain("ca.key");
+    for (const s of servers) {
+      const found = await sh(s.name, "find / -name ca.key -not -path '/proc/*' 2>/dev/null; true");
+      expect(found.out.trim(), s.name).toBe("");
+    }
+  });
+
+  it("each TLS server mounts only its own key, 0600 and root's (Postfix and Dovecot read it as root), beside its certificate and the CA's", async () => {
+    expect(servers.map((s) => s.name)).toEqual(["mail-crepes", "mailbox-crepes", "mail-hamburger", "mailbox-hamburger"]);
+    for (const s of servers) {
+      const name = s.hostnames[0]!;
+      const listing = (await sh(s.name, "stat -c '%n %a %u' /lab/tls/*")).out.trim().split("\n").sort();
+      expect(listing, s.name).toEqual([`/lab/tls/ca.crt 644 0`, `/lab/tls/${name}.crt 644 0`, `/lab/tls/${name}.key 600 0`]);
+      // Mounted read-only: a root shell in the server cannot swap the key either.
+      expect((await sh(s.name, `touch /lab/tls/x 2>&1; echo rc=$?`)).out, s.name).toMatch(/Read-only file system[\s\S]*rc=1/);
+    }
+  });
+
+  it("the CA vouches only for the lab's domains: a certificate it signs for www.example.com does not verify, one for a lab name does", async () => {
+    const issue = (name: string) =>
+      sh("lab-ca", [
+        "set -e; d=$(mktemp -d); cd $d",
+        `openssl req -new -nodes -newkey rsa:2048 -subj "/CN=${name}" -keyout k -out r 2>/dev/null`,
+        `printf 'subjectAltName=DNS:${name}\\n' > e`,
+        "openssl x509 -req -in r -CA /ca/ca.crt -CAkey /ca/ca.key -CAserial $d/srl -CAcreateserial -days 1 -extfile e -out c 2>/dev/null",
+        "openssl verify -CAfile /ca/ca.crt c 2>&1 || true; cd /; rm -rf $d",
+      ].join("; "));
+    expect((await issue("www.example.com")).out).toMatch(/permitted subtree violation/);
+    expect((await issue("test.someschool.edu")).out.trim()).toBe("c: OK");
+    const text = (await sh("lab-ca", "openssl x509 -in /ca/ca.crt -noout -ext nameConstraints")).out;
+    expect(text).toMatch(/Name Constraints: critical/);
+    for (const domain of ["crepes.fr", "hamburger.edu", "someschool.edu"]) expect(text).toContain(`DNS:${domain}`);
+  });
+});
