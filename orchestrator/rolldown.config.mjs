@@ -33,10 +33,12 @@ const leaveOut = {
   },
 };
 
+// Two entry points: the controller's server and the prober's process (orchestrator/src/prober),
+// each one file in dist/, with what they share in a chunk beside them.
 export default {
-  input: "orchestrator/src/server.ts",
+  input: { server: "orchestrator/src/server.ts", prober: "orchestrator/src/prober/main.ts" },
   platform: "node",
   plugins: [leaveOut],
   external: [/^node:/, "imapflow", "mailparser", /^nodemailer(\/|$)/, "undici"],
-  output: { dir: "dist", format: "esm", entryFileNames: "server.mjs" },
+  output: { dir: "dist", format: "esm", entryFileNames: "[name].mjs", chunkFileNames: "[name]-[hash].mjs" },
 };

@@ -2,7 +2,8 @@ import Docker from "dockerode";
 import { loadComposeTopology } from "./docker/topology.ts";
 import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
 import { buildApp } from "./api/app.ts";
-import { defaultProbes } from "./probes/default-probes.ts";
+import { defaultProbes, splitProbes } from "./probes/default-probes.ts";
+import { ProberLink, remoteProbe } from "./prober/link.ts";
 import { preloadProbeLibraries } from "./probes/libraries.ts";
 import { ScenarioCatalog } from "./scenarios/catalog.ts";
 import { ScenarioEngine } from "./scenarios/engine.ts";
@@ -28,6 +29,11 @@ const env = {
   // Where the API is published on the host's loopback (docker-compose.yml), for the Host allowlist.
   publishedPort: Number(process.env["L7LAB_API_PUBLISHED_PORT"] ?? process.env["L7LAB_API_PORT"] ?? 8080),
   tokenFile: process.env["L7LAB_TOKEN_FILE"] ?? "/run/l7lab/api-token",
+  // The service whose container runs the network probes (the lab's prober), and the command that
+  // starts the prober in it. Unset (the orchestrator run from the sources, on the host): every
+  // probe runs in this process.
+  proberService: process.env["L7LAB_PROBER_SERVICE"] || undefined,
+  proberCommand: (process.env["L7LAB_PROBER_COMMAND"] ?? "node /app/dist/prober.mjs").split(" ").filter(Boolean),
 };
 for (const [name, port] of [["L7LAB_API_PORT", env.port], ["L7LAB_API_PUBLISHED_PORT", env.publishedPort]] as const) {
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
@@ -41,7 +47,14 @@ const docker = new DockerodeAdapter(topology.project, new Docker(), {
   initServices: topology.initServices(),
   ...(topology.settings.faultHelperImage !== undefined ? { faultHelperImage: topology.settings.faultHelperImage } : {}),
 });
-const registry = defaultProbes();
+// The controller/prober split (orchestrator/src/prober/protocol.ts): the network probes run in the
+// prober's container, started through the Docker socket; the logs probe stays here, by the socket.
+let log: (message: string) => void = (message) => console.error(message);
+const prober = env.proberService === undefined ? undefined : new ProberLink({
+  open: () => docker.openSession(env.proberService!, env.proberCommand),
+  log: (message) => log(message),
+});
+const registry = prober === undefined ? defaultProbes() : splitProbes((probe) => remoteProbe(probe, prober));
 // Not read here: every scenario route reads the directory again anyway (catalog.reload()), and the
 // first read (~0.25 CPU-s: YAML and validation) would only delay the API; it runs after start-up.
 const catalog = new ScenarioCatalog(env.scenariosDir, { registry, topology });
@@ -51,6 +64,8 @@ const app = await buildApp(
   { docker, topology, registry, catalog, engine, faults, access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
   { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
 );
+
+log = (message) => app.log.info(message);
 
 let closing = false;
 async function shutdown(signal: string): Promise<void> {
@@ -63,6 +78,7 @@ async function shutdown(signal: string): Promise<void> {
   }));
   for (const failure of await faults.healAll()) app.log.error(`a network fault applied by hand could not be removed: ${failure}`);
   await app.close();
+  prober?.close();
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
@@ -77,9 +93,10 @@ try {
   app.log.error(`could not look for network faults left by an earlier orchestrator: ${(error as Error).message}`);
 }
 
-// Off the path to a healthy lab: the scenario catalog's first read and the libraries the mail and
-// HTTP probes use (probes/libraries.ts), ~0.4 CPU-s that would hold the event loop and take CPU
-// from the other daemons while the lab starts. They run at the first request that is not a health
+// Off the path to a healthy lab: the scenario catalog's first read, and the prober's process
+// (started in its container; it then loads the libraries the mail and HTTP probes use) or, with
+// every probe in this process, those libraries here (probes/libraries.ts): work that would hold
+// the event loop and take CPU from the other daemons while the lab starts. They run at the first request that is not a health
 // check (a probe waits on the same promise, never loads a library twice), or 3 s after the API has
 // answered its first health check (the rest of the lab is then normally up: it started beside the
 // orchestrator), or 10 s after start when nothing checks it.
@@ -95,7 +112,8 @@ const warm = (): void => {
     } catch (error) {
       app.log.error(`could not read the scenarios in ${env.scenariosDir}: ${(error as Error).message}`);
     }
-    await preloadProbeLibraries().catch((error: unknown) => app.log.error(`could not load the probe libraries: ${(error as Error).message}`));
+    if (prober === undefined) await preloadProbeLibraries().catch((error: unknown) => app.log.error(`could not load the probe libraries: ${(error as Error).message}`));
+    else await prober.warm().catch((error: unknown) => app.log.error(`could not start the prober: ${(error as Error).message}`));
   })();
 };
 let warmTimer = setTimeout(warm, 10_000);

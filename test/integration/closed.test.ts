@@ -5,7 +5,7 @@
  */
 import Docker from "dockerode";
 import { describe, expect, it } from "vitest";
-import { api, sh, topology } from "./lab.ts";
+import { api, lab, sh, topology } from "./lab.ts";
 
 const docker = new Docker();
 const container = (service: string) => docker.getContainer(`${topology.project}-${service}-1`);
@@ -18,6 +18,59 @@ async function tcp(from: string, address: string, port: number): Promise<string>
 
 /** Every address of a service, on every network (the mail backends included). */
 const addresses = (service: string) => topology.service(service).networks.map((n) => n.ipv4);
+
+describe("the orchestrator split: the controller is out of the lab's reach, the prober holds nothing", () => {
+  const controller = topology.service("orchestrator");
+  const prober = topology.service("prober");
+
+  it("no lab host reaches the API: the controller is on the management network alone, and nothing listens on 8080 at the lab's addresses", async () => {
+    expect(controller.networks.map((n) => n.network)).toEqual(["mgmt"]);
+    const targets = [...controller.networks, ...prober.networks].map((n) => n.ipv4);
+    const seen: string[] = [];
+    for (const from of ["alice", "bob", "prober"]) {
+      for (const address of targets) seen.push(`${from} -> ${address}:8080 ${await tcp(from, address, 8080)}`);
+    }
+    expect(seen.filter((s) => !s.endsWith("closed"))).toEqual([]);
+    expect(seen.length).toBe(3 * 3);
+    // The control: the API answers on the host's loopback.
+    expect((await api("GET", "/topology")).status).toBe(200);
+  });
+
+  it("the prober has no Docker socket, no token, no root, no capabilities, no way to gain any, and a read-only root file system", async () => {
+    const { Config, HostConfig, Mounts } = await container("prober").inspect();
+    expect(Config.User).toBe("65534:65534");
+    expect(HostConfig.ReadonlyRootfs).toBe(true);
+    expect(HostConfig.CapDrop).toEqual(["ALL"]);
+    expect(HostConfig.SecurityOpt).toContain("no-new-privileges:true");
+    expect(Mounts.map((m) => m.Destination).sort()).toEqual(["/lab/ca", "/lab/docker-compose.yml"]);
+    expect(Mounts.every((m) => m.RW === false)).toBe(true);
+    // And as the process sees it.
+    const status = (await sh("prober", "id -u; grep -E '^(CapEff|CapPrm|NoNewPrivs)' /proc/self/status; test -e /var/run/docker.sock && echo socket; test -e /run/l7lab/api-token && echo token; touch /app/x 2>&1; true")).out;
+    expect(status).toMatch(/^65534\n/);
+    expect(status).toMatch(/CapPrm:\s+0000000000000000/);
+    expect(status).toMatch(/CapEff:\s+0000000000000000/);
+    expect(status).toMatch(/NoNewPrivs:\s+1/);
+    expect(status).not.toMatch(/socket|token/);
+    expect(status).toContain("Read-only file system");
+  });
+
+  it("the prober listens on no TCP port: it takes work only over the session the controller starts through the socket", async () => {
+    // /proc/net/tcp state 0A is LISTEN; 127.0.0.11 (0B00007F) is Docker's embedded DNS, not the prober's.
+    const listening = (await sh("prober", "awk 'NR > 1 && $4 == \"0A\" && $2 !~ /^0B00007F:/' /proc/net/tcp /proc/net/tcp6")).out.trim();
+    expect(listening).toBe("");
+    const processes = (await sh("prober", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done")).out;
+    expect(processes).toContain("node /app/dist/prober.mjs");
+  });
+
+  it("the probes run in the prober: a server in the lab sees the prober's address", async () => {
+    const path = `/?closed-test=${Date.now()}`;
+    const reply = await api<{ ok: boolean; data: { status: number } }>("POST", "/probes/http/calls", { url: `http://www.someschool.edu${path}` });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    const line = (await lab.logs("www", { tail: 50 })).map((l) => l.text).find((t) => t.includes(path));
+    expect(line, "the origin's access-log line of the probe's request").toBeDefined();
+    expect(line!.split(" ")[0]).toBe(prober.networks.find((n) => n.network === "internet")!.ipv4);
+  });
+});
 
 describe("mail backends are private: LMTP (24) and Dovecot's auth (12345) answer only the domain's MTA", () => {
   const mailboxes = ["mailbox-crepes", "mailbox-hamburger"];

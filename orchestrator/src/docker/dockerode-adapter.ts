@@ -3,6 +3,7 @@ import Docker from "dockerode";
 import { DockerError, L7labError } from "../common/errors.ts";
 import { retryUntil } from "../common/retry.ts";
 import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, NetFaultHandle, ServiceAction, ServiceState } from "./docker-adapter.ts";
+import type { ProberSession } from "../prober/link.ts";
 import { parseDockerLogs } from "./docker-log.ts";
 import { parseNetFaultStats } from "./net-fault-args.ts";
 
@@ -169,6 +170,48 @@ export class DockerodeAdapter implements DockerAdapter {
       if (cause instanceof L7labError) throw cause;
       throw new DockerError(`run "${command.join(" ")}" in`, `service "${service}"`, { cause });
     }
+  }
+
+  /**
+   * Starts `command` in the service's container as a long-lived `docker exec` session with its
+   * stdin open: the controller's link to the prober (orchestrator/src/prober). Its stdout and
+   * stderr arrive apart; closing the session closes the process's stdin.
+   */
+  async openSession(service: string, command: readonly string[]): Promise<ProberSession> {
+    const { id, state } = await this.serviceState(service);
+    if (state !== "running") {
+      throw new L7labError("NOT_RUNNING", 409, `service "${service}" is ${state}, so nothing can be run in it`, { service, state });
+    }
+    let stream: NodeJS.ReadWriteStream & { destroy(): void };
+    try {
+      const exec = await this.#docker.getContainer(id).exec({ Cmd: [...command], AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false });
+      stream = (await exec.start({ hijack: true, stdin: true })) as typeof stream;
+    } catch (cause) {
+      throw new DockerError(`start "${command.join(" ")}" in`, `service "${service}"`, { cause });
+    }
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    this.#docker.modem.demuxStream(stream, stdout, stderr);
+    const closeListeners: ((why: string) => void)[] = [];
+    let closed = false;
+    const close = (why: string) => {
+      if (closed) return;
+      closed = true;
+      for (const l of closeListeners) l(why);
+    };
+    stream.on("end", () => close("its process exited"));
+    stream.on("close", () => close("its process exited"));
+    stream.on("error", (e: Error) => close(`the session failed: ${e.message}`));
+    return {
+      write: (text) => void stream.write(text),
+      onStdout: (listener) => void stdout.on("data", listener),
+      onStderr: (listener) => void stderr.on("data", listener),
+      onClose: (listener) => void closeListeners.push(listener),
+      close: () => {
+        stream.end();
+        setTimeout(() => stream.destroy(), 5_000).unref();
+      },
+    };
   }
 
   applyNetFault(service: string, args: readonly string[]): Promise<NetFaultHandle> {

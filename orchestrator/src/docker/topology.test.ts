@@ -64,10 +64,19 @@ describe("parseComposeTopology", () => {
     }
   });
 
+  it("splits the orchestrator: the controller on the management network only, the prober on the lab networks at orchestrator.someschool.edu", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.service("orchestrator").networks.map((n) => n.network)).toEqual(["mgmt"]);
+    expect(t.service("prober")).toMatchObject({ role: "prober", hostnames: ["orchestrator.someschool.edu"], networks: [{ network: "internet", ipv4: "10.0.0.250" }, { network: "campus", ipv4: "10.1.0.250" }] });
+    expect(t.initServices()).toEqual({ proxy: ["proxy-routes"], bob: ["bob-routes"] });
+  });
+
   it("protects the orchestrator and the host-setup helper from scenarios and the API", () => {
     const t = parseComposeTopology(compose);
     expect(t.protectedReason("orchestrator")).toMatch(/cannot be acted on.*serves the API/);
     expect(t.protectedReason("lab-bridges")).toMatch(/firewall/);
+    expect(t.protectedReason("prober")).toMatch(/runs the probes/);
+    expect(t.protectedReason("bob-routes")).toMatch(/one-shot/);
     expect(t.protectedReason("dns-root")).toBeUndefined();
   });
 

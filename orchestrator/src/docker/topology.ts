@@ -34,6 +34,7 @@ export interface NetworkSpec {
  */
 const PROTECTED_ROLES: Record<string, string> = {
   orchestrator: "it runs the scenarios and serves the API",
+  prober: "it runs the probes for the orchestrator",
   "host-setup": "it keeps the host's firewall rules for the lab, in the host's network namespace",
   "net-init": "it is a one-shot that sets another service's routes whenever that service starts (start that service instead)",
 };

@@ -7,11 +7,33 @@ import { logsProbe } from "./logs/logs-probe.ts";
 import { pop3Probe } from "./pop3/pop3-probe.ts";
 import { pxeProbe } from "./pxe/pxe-probe.ts";
 import { rtspProbe } from "./rtsp/rtsp-probe.ts";
+import type { Probe } from "./probe.ts";
 import { ProbeRegistry } from "./registry.ts";
 import { smtpProbe } from "./smtp/smtp-probe.ts";
 import { tftpProbe } from "./tftp/tftp-probe.ts";
 
-/** Every probe the orchestrator offers to scenarios. */
+/**
+ * The probes that talk to the lab's servers over the lab networks: in the lab they run in the
+ * prober (orchestrator/src/prober), which is on those networks and has nothing else.
+ */
+const NETWORK_PROBES = [dnsProbe, ftpProbe, httpProbe, httpmixProbe, imapProbe, pop3Probe, pxeProbe, rtspProbe, smtpProbe, tftpProbe];
+/** The probes that read Docker (a service's log) and so run where the Docker socket is: the controller. */
+const CONTROLLER_PROBES = [logsProbe];
+
+/** Every probe the orchestrator offers to scenarios, all in this process. */
 export function defaultProbes(): ProbeRegistry {
-  return new ProbeRegistry([dnsProbe, ftpProbe, httpProbe, httpmixProbe, imapProbe, logsProbe, pop3Probe, pxeProbe, rtspProbe, smtpProbe, tftpProbe]);
+  return new ProbeRegistry([...NETWORK_PROBES, ...CONTROLLER_PROBES]);
+}
+
+/** The probes the prober runs. */
+export function networkProbes(): ProbeRegistry {
+  return new ProbeRegistry(NETWORK_PROBES);
+}
+
+/**
+ * Every probe, the network ones through `remote` (which runs one in the prober): the controller's
+ * registry. Names, descriptions and parameter schemas are the same as defaultProbes().
+ */
+export function splitProbes(remote: (local: Probe) => Probe): ProbeRegistry {
+  return new ProbeRegistry([...NETWORK_PROBES.map(remote), ...CONTROLLER_PROBES]);
 }
