@@ -33,6 +33,15 @@ describe("lossArgs", () => {
     expect(lossProblems({ percent: 10, direction: "sideways" })).toEqual(['direction must be one of both, ingress, egress; got "sideways"']);
     expect(lossProblems({ percent: 10 })).toEqual([]);
   });
+
+  it("refuses a percentage that 4 decimals make 0, which net-fault.sh would refuse; takes the smallest one that is not", () => {
+    for (const percent of [1e-5, 0.00004, 9.169104902352917e-89, Number.MIN_VALUE]) {
+      expect(lossProblems({ percent }), String(percent)).toEqual([`loss must be at least 0.0001 percent (it is applied to 4 decimals); got ${percent}`]);
+      expect(() => lossArgs({ percent, direction: "both" })).toThrow(/at least 0\.0001 percent/);
+    }
+    expect(lossArgs({ percent: 0.0001, direction: "both" })).toEqual(["loss", "0.0001", "both"]);
+    expect(lossArgs({ percent: 0.00006, direction: "egress" })).toEqual(["loss", "0.0001", "egress"]);
+  });
 });
 
 describe("net-fault counters", () => {

@@ -13,12 +13,21 @@ export interface LossSpec {
   direction: LossDirection;
 }
 
+/**
+ * The smallest loss a helper applies: lossArgs passes the percentage with 4 decimals, so a smaller
+ * one reaches net-fault.sh as 0, which it refuses (exit 2): the API took `loss: 1e-5`, started a
+ * helper, and answered 502.
+ */
+export const LOSS_PERCENT_MIN = 0.0001;
+
 /** Problems with a loss spec, one message each; none when it is valid. */
 export function lossProblems(spec: { percent: unknown; direction?: unknown }): string[] {
   const problems: string[] = [];
   const p = spec.percent;
   if (typeof p !== "number" || !Number.isFinite(p) || p <= 0 || p > 100) {
     problems.push(`loss must be a percentage more than 0 and at most 100; got ${JSON.stringify(p)}`);
+  } else if (Number(p.toFixed(4)) < LOSS_PERCENT_MIN) {
+    problems.push(`loss must be at least ${LOSS_PERCENT_MIN} percent (it is applied to 4 decimals); got ${p}`);
   }
   if (spec.direction !== undefined && !(LOSS_DIRECTIONS as readonly unknown[]).includes(spec.direction)) {
     problems.push(`direction must be one of ${LOSS_DIRECTIONS.join(", ")}; got ${JSON.stringify(spec.direction)}`);
