@@ -11,6 +11,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
  * 3. a request that changes something (POST, PUT, PATCH, DELETE) must send its body as
  *    application/json, `{}` when it has nothing to say (415 otherwise): a browser sends such a
  *    request to another origin only after a CORS preflight, which this API never answers.
+ * A request the router refuses before any route runs (a malformed URL, an overlong path segment:
+ * app.ts) passes checks 1 and 2 first: without the token it is a 401 like any other.
  */
 export interface AccessOptions {
   /** The token as it is now; undefined while none is set. */
@@ -36,37 +38,88 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return match !== null && timingSafeEqual(digest(match[1]!), digest(token));
 }
 
-function refuse(reply: FastifyReply, status: number, error: string, message: string, details?: Record<string, unknown>): FastifyReply {
-  return reply.code(status).send({ statusCode: status, error, message, ...(details ? { details } : {}) });
+/** Why a request may not reach the API, as its answer says it. */
+export interface Refusal {
+  status: number;
+  error: string;
+  message: string;
+  details?: Record<string, unknown>;
+  /** Whether to send `WWW-Authenticate: Bearer` (a 401). */
+  authenticate?: boolean;
 }
 
-export function registerAccess(app: FastifyInstance, options: AccessOptions): void {
+/** The parts of a request the access checks read. */
+export interface AccessRequest {
+  method: string;
+  url: string;
+  headers: { host?: string | undefined; authorization?: string | undefined; "content-type"?: string | undefined };
+}
+
+/**
+ * The access checks (see the top of the file) as a function: why `request` is refused, or
+ * undefined when it may go on. `body: false` leaves out the JSON body check, for a request that
+ * is answered before any body is read (a malformed URL).
+ */
+export function accessCheck(options: AccessOptions): (request: AccessRequest, check?: { body: boolean }) => Refusal | undefined {
   const hosts = allowedHosts(options.ports);
-  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+  return (request, check = { body: true }) => {
     const host = (request.headers.host ?? "").toLowerCase();
     if (!hosts.includes(host)) {
-      return refuse(reply, 403, "HOST_NOT_ALLOWED", `The API answers only on the host's loopback; Host "${request.headers.host ?? ""}" is not one of ${hosts.join(", ")}.`, { hosts });
+      return { status: 403, error: "HOST_NOT_ALLOWED", message: `The API answers only on the host's loopback; Host "${request.headers.host ?? ""}" is not one of ${hosts.join(", ")}.`, details: { hosts } };
     }
     const path = request.url.split("?", 1)[0]!;
     if (!(OPEN_ROUTES.has(path) && (request.method === "GET" || request.method === "HEAD"))) {
       const token = options.token();
       if (token === undefined || !bearerMatches(request.headers.authorization, token)) {
-        reply.header("www-authenticate", 'Bearer realm="l7lab"');
-        return refuse(
-          reply,
-          401,
-          "UNAUTHORIZED",
-          token === undefined
-            ? "The API has no token yet: run ./l7lab token (it makes one), then send it as Authorization: Bearer <token>."
-            : "Send the lab's token as Authorization: Bearer <token>; ./l7lab token prints it.",
-        );
+        return {
+          status: 401,
+          error: "UNAUTHORIZED",
+          message:
+            token === undefined
+              ? "The API has no token yet: run ./l7lab token (it makes one), then send it as Authorization: Bearer <token>."
+              : "Send the lab's token as Authorization: Bearer <token>; ./l7lab token prints it.",
+          authenticate: true,
+        };
       }
     }
-    if (MUTATING.has(request.method)) {
+    if (check.body && MUTATING.has(request.method)) {
       const type = (request.headers["content-type"] ?? "").split(";", 1)[0]!.trim().toLowerCase();
       if (type !== "application/json") {
-        return refuse(reply, 415, "UNSUPPORTED_MEDIA_TYPE", `A ${request.method} request must send its body as application/json ({} when it has nothing to send); got ${type === "" ? "no Content-Type" : `"${type}"`}.`);
+        return { status: 415, error: "UNSUPPORTED_MEDIA_TYPE", message: `A ${request.method} request must send its body as application/json ({} when it has nothing to send); got ${type === "" ? "no Content-Type" : `"${type}"`}.` };
       }
     }
+    return undefined;
+  };
+}
+
+/** Sends a refusal: `{ statusCode, error, message, details? }`, as every error answer of the API. */
+export function sendRefusal(reply: FastifyReply, refusal: Refusal): FastifyReply {
+  if (refusal.authenticate) reply.header("www-authenticate", 'Bearer realm="l7lab"');
+  return reply.code(refusal.status).send({ statusCode: refusal.status, error: refusal.error, message: refusal.message, ...(refusal.details ? { details: refusal.details } : {}) });
+}
+
+export function registerAccess(app: FastifyInstance, options: AccessOptions): void {
+  const check = accessCheck(options);
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    const refusal = check(request);
+    if (refusal) return sendRefusal(reply, refusal);
   });
+}
+
+/**
+ * The answers a route may give before its handler runs, by status, for its documented responses
+ * (the OpenAPI document, and the schema its answer is sent with): 403 (Host) on every route, 401
+ * (token) on every route but the open ones, 415 (not JSON), 400 (a body that is not JSON, is
+ * empty, or nests too deep) and 413 (a body over the size limit) where a body is sent, and 400
+ * (malformed percent-encoding, a query the schema refuses) and 414 (a path segment longer than the
+ * router takes) where the URL carries parameters.
+ */
+export function accessResponses(route: { method: string | string[]; url: string; schema?: { params?: unknown; querystring?: unknown; body?: unknown } }): number[] {
+  const methods = Array.isArray(route.method) ? route.method : [route.method];
+  const statuses = new Set<number>([403]);
+  if (!(OPEN_ROUTES.has(route.url) && methods.every((m) => m === "GET" || m === "HEAD"))) statuses.add(401);
+  if (methods.some((m) => MUTATING.has(m))) [400, 413, 415].forEach((s) => statuses.add(s));
+  if (route.schema?.querystring !== undefined || route.schema?.body !== undefined) statuses.add(400);
+  if (route.url.includes(":")) [400, 414].forEach((s) => statuses.add(s));
+  return [...statuses].sort((a, b) => a - b);
 }

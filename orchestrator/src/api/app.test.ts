@@ -164,6 +164,8 @@ describe("API", () => {
       [{ service: "dns-resolvr", loss: 10 }, 404, /service "dns-resolvr" is not known\. Valid services are .*"dns-resolver"/],
       [{ service: "orchestrator", loss: 10 }, 409, /cannot be acted on/],
       [{ service: "dns-resolver", loss: 0 }, 400, /more than 0 and at most 100; got 0/],
+      // 4 decimals would make it 0, which the helper refuses: it was a 502 after a helper started.
+      [{ service: "dns-resolver", loss: 1e-5 }, 400, /at least 0\.0001 percent \(it is applied to 4 decimals\); got 0\.00001/],
       [{ service: "dns-resolver", loss: 10, direction: "up" }, 400, /direction must be one of both, ingress, egress; got "up"/],
       [{ service: "dns-resolver" }, 400, /loss/],
     ];
@@ -272,6 +274,87 @@ describe("API", () => {
       "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
       "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
     ]);
+  });
+
+  it("documents, on every operation, the statuses the access checks and the parsers answer with before it runs", async () => {
+    const doc = (await call({ method: "GET", url: "/api/openapi.json" })).json<{ paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { required?: string[] } }> }> }>> }>();
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const codes = Object.keys(op.responses);
+        const expected = ["403", ...(path === "/api/health" ? [] : ["401"]), ...(method === "get" ? [] : ["400", "413", "415"]), ...(path.includes("{") ? ["400", "414"] : [])];
+        for (const code of expected) {
+          expect(codes, `${method.toUpperCase()} ${path} documents ${code}`).toContain(code);
+          expect(op.responses[code]!.content?.["application/json"]?.schema.required, `${method} ${path} ${code}`).toEqual(["statusCode", "error", "message"]);
+        }
+        if (path === "/api/health") expect(codes).not.toContain("401");
+      }
+    }
+    // The route's own answers stay as they were.
+    expect(Object.keys(doc.paths["/api/faults"]!["post"]!.responses).sort()).toEqual(["201", "400", "401", "403", "404", "409", "413", "415", "502"]);
+    expect(Object.keys(doc.paths["/api/services/{name}"]!["get"]!.responses).sort()).toEqual(["200", "400", "401", "403", "404", "409", "414", "502"]);
+  });
+
+  describe("a URL the router refuses: malformed percent-encoding, an overlong segment", () => {
+    it("checks the Host and the token first, as for any request: 403, 401", async () => {
+      for (const url of ["/api/services/%zz", "/api/runs/%E0%A4%A/abort", "/api/health/%", `/api/services/${"a".repeat(101)}`, `/api/faults/${"f".repeat(500)}`]) {
+        const method = url.includes("abort") || url.includes("faults") ? "POST" : "GET";
+        const anonymous = await app.inject({ method, url, payload: method === "POST" ? {} : undefined });
+        expect(anonymous.statusCode, url).toBe(401);
+        expect(anonymous.headers["www-authenticate"], url).toBe('Bearer realm="l7lab"');
+        expect(anonymous.json(), url).toMatchObject({ statusCode: 401, error: "UNAUTHORIZED" });
+        expect((await call({ method: "GET", url, headers: { host: "evil.example:80" } })).statusCode, url).toBe(403);
+      }
+    });
+
+    it("answers 400 INVALID_URL and 414 URI_TOO_LONG, in the API's error shape, touching nothing", async () => {
+      const before = docker.calls.length;
+      const bad = await call({ method: "POST", url: "/api/services/%zz/stop" });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json()).toEqual({ statusCode: 400, error: "INVALID_URL", message: 'The path "/api/services/%zz/stop" is not valid percent-encoding: each % must begin a %XX escape of UTF-8.' });
+      const long = await call({ method: "GET", url: `/api/services/${"a".repeat(101)}` });
+      expect(long.statusCode).toBe(414);
+      expect(long.json()).toEqual({ statusCode: 414, error: "URI_TOO_LONG", message: "A segment of the path is longer than 100 characters; no name in the lab is that long." });
+      expect((await call({ method: "GET", url: `/api/services/${"a".repeat(100)}` })).statusCode, "100 characters: the route's own 404").toBe(404);
+      expect(docker.calls.length, "no Docker call").toBe(before);
+    });
+  });
+
+  describe("deadlines", () => {
+    const bare = async (options: Parameters<typeof buildApp>[1] = {}) => {
+      const none = new Topology("l7lab", [], []);
+      const probes = new ProbeRegistry([]);
+      return buildApp({ docker, topology: none, registry: probes, catalog: await ScenarioCatalog.load(dir, { registry: probes, topology: none }), engine: new ScenarioEngine({ registry: probes, docker, topology: none }), faults: new ManualFaults(docker, none, systemClock), access: { token: () => TOKEN, ports: [80] } }, { logger: false, ...options });
+    };
+
+    it("gives a client 30 s to send a whole request and 10 s for its headers (REQUEST_DEADLINE_MS)", async () => {
+      const fresh = await bare();
+      try {
+        await fresh.listen({ host: "127.0.0.1", port: 0 });
+        expect([fresh.server.requestTimeout, fresh.server.headersTimeout]).toEqual([30_000, 10_000]);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it("answers 408 and closes the connection when a request does not arrive in time", async () => {
+      const slow = await bare({ requestTimeout: 300, http: { headersTimeout: 300, requestTimeout: 300, connectionsCheckingInterval: 50 } });
+      try {
+        await slow.listen({ host: "127.0.0.1", port: 0 });
+        const { port } = slow.server.address() as AddressInfo;
+        const { createConnection } = await import("node:net");
+        const answer = await new Promise<string>((resolve, reject) => {
+          const socket = createConnection({ host: "127.0.0.1", port }, () => socket.write("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")); // never ends its headers
+          let text = "";
+          socket.on("data", (d) => (text += d.toString()));
+          socket.on("close", () => resolve(text));
+          socket.on("error", reject);
+          setTimeout(() => { socket.destroy(); resolve(text + "[still open after 3 s]"); }, 3_000);
+        });
+        expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      } finally {
+        await slow.close();
+      }
+    });
   });
 
   describe("access: Host, token and JSON body, before any route runs", () => {

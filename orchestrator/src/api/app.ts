@@ -1,4 +1,5 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
+import type { ServerOptions } from "node:http";
 import swagger from "@fastify/swagger";
 import { AjvCompiler } from "@fastify/ajv-compiler";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
@@ -9,7 +10,7 @@ import type { ProbeRegistry } from "../probes/registry.ts";
 import type { ScenarioCatalog } from "../scenarios/catalog.ts";
 import type { ScenarioEngine } from "../scenarios/engine.ts";
 import { ErrorReply } from "./schemas.ts";
-import { registerAccess, type AccessOptions } from "./access.ts";
+import { accessCheck, accessResponses, registerAccess, sendRefusal, type AccessOptions } from "./access.ts";
 import { registerBodyLimits } from "./limits.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import type { ManualFaults } from "../scenarios/manual-faults.ts";
@@ -50,14 +51,55 @@ const validators: typeof ajvCompilers = (externalSchemas, ajvOptions) => {
   return (route) => (route.httpPart === "body" ? asSent : fromText)(route);
 };
 
+/** How long a client has to send a whole request, and its headers. */
+export const REQUEST_DEADLINE_MS = 30_000;
+export const HEADERS_DEADLINE_MS = 10_000;
+
+/** The longest path parameter the router takes (Fastify's default); any name in the lab is far shorter. */
+export const MAX_PARAM_LENGTH = 100;
+
+/**
+ * The answer to a request the router refuses before any route or hook runs: a path that is not
+ * valid percent-encoding (400), or with a segment longer than MAX_PARAM_LENGTH (414). The Host
+ * and token are checked first, as for every other request, and the answer has the API's error
+ * shape. (Fastify's own answers skipped both: 400 and 414 without the token, `error: "Bad Request"`.)
+ */
+function routerRefusal(access: AccessOptions) {
+  const check = accessCheck(access);
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const refusal = check(request, { body: false });
+    if (refusal) return sendRefusal(reply, refusal);
+    const path = request.url.split("?", 1)[0]!;
+    if (error.code === "FST_ERR_BAD_URL") {
+      return sendRefusal(reply, { status: 400, error: "INVALID_URL", message: `The path ${JSON.stringify(path)} is not valid percent-encoding: each % must begin a %XX escape of UTF-8.` });
+    }
+    if (error.code === "FST_ERR_MAX_PARAM_LENGTH") {
+      return sendRefusal(reply, { status: 414, error: "URI_TOO_LONG", message: `A segment of the path is longer than ${MAX_PARAM_LENGTH} characters; no name in the lab is that long.` });
+    }
+    request.log.error({ err: error }, "the router refused a request");
+    return sendRefusal(reply, { status: 500, error: "INTERNAL", message: "internal error: see the orchestrator's log" });
+  };
+}
+
 /**
  * Builds the API as a Fastify instance that does not listen (server.ts listens; tests use
  * `app.inject`). Every route declares its schemas, which also make the OpenAPI document at
  * /api/openapi.json. Every request first passes the access checks (access.ts): Host, token,
  * JSON body.
  */
-export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ ...options, schemaController: { compilersFactory: { buildValidator: validators } } }).withTypeProvider<TypeBoxTypeProvider>();
+export async function buildApp(deps: AppDeps, options: FastifyServerOptions & { http?: ServerOptions } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    // A request must arrive whole within REQUEST_DEADLINE_MS (its headers within HEADERS_DEADLINE_MS),
+    // or the server answers 408 and closes: a client that sends slowly holds no connection for
+    // long. Node looks for late requests every second. What happens after a request has arrived has
+    // its own bound: a probe call 15 min (routes/probes.ts), a run waited for its run's timeout.
+    requestTimeout: REQUEST_DEADLINE_MS,
+    http: { headersTimeout: HEADERS_DEADLINE_MS, requestTimeout: REQUEST_DEADLINE_MS, connectionsCheckingInterval: 1_000 },
+    ...options,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    frameworkErrors: routerRefusal(deps.access),
+    schemaController: { compilersFactory: { buildValidator: validators } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(swagger, {
     openapi: {
@@ -95,6 +137,15 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions = {}
     }
     request.log.error({ err: error }, "request failed");
     return reply.code(500).send({ statusCode: 500, error: "INTERNAL", message: "internal error: see the orchestrator's log" });
+  });
+
+  // Every route documents the answers the access checks and the body parser may give before it
+  // runs (access.ts), so that the OpenAPI document lists every status a route answers with.
+  app.addHook("onRoute", (route) => {
+    const schema = (route.schema ?? {}) as { hide?: boolean; response?: Record<string, unknown> };
+    if (schema.hide) return;
+    const shared = Object.fromEntries(accessResponses(route).map((status) => [status, ErrorReply]));
+    route.schema = { ...schema, response: { ...shared, ...(schema.response ?? {}) } };
   });
 
   // Every route, for the 404 answer to list.

@@ -55,7 +55,7 @@ export const faultRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
         body: Type.Object(
           {
             service: Type.String({ minLength: 1 }),
-            loss: Type.Optional(Type.Number({ description: "percent, more than 0 and at most 100; give either loss or rateKbit" })),
+            loss: Type.Optional(Type.Number({ description: "percent, from 0.0001 to 100; give either loss or rateKbit" })),
             direction: Type.Optional(Type.String({ description: `with loss only: ${LOSS_DIRECTIONS.join(", ")} (default both)` })),
             rateKbit: Type.Optional(Type.Number({ description: `kbit/s, a whole number from ${RATE_KBIT_MIN} to ${RATE_KBIT_MAX}; give either loss or rateKbit` })),
           },

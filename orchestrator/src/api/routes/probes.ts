@@ -30,7 +30,7 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
       schema: {
         summary: "Call one probe now, outside any scenario (for checks by hand and benchmarks)",
         description:
-          "The body is the probe's parameters, as in a scenario step's `with`. A probe acts as a client would (an SMTP send, a POP3 DELE, an IMAP STORE change mailboxes) but stops no service. Refused with 409 while a scenario run is in progress. The probe is stopped when the client closes its connection, and after 15 minutes (504).",
+          "The body is the probe's parameters, as in a scenario step's `with`. A probe acts as a client would (an SMTP send, a POP3 DELE, an IMAP STORE change mailboxes) but stops no service. Refused with 409 while a scenario run is in progress. The probe is stopped when the client closes its connection, and after 15 minutes (504). 502 when what the probe needs from Docker fails (the logs probe reads containers' logs).",
         params: Type.Object({ name: Type.String() }),
         body: Type.Record(Type.String(), Type.Unknown()),
         response: {
@@ -44,6 +44,7 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
           400: ErrorReply,
           404: ErrorReply,
           409: ErrorReply,
+          502: ErrorReply,
           504: ErrorReply,
         },
       },

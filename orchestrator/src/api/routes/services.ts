@@ -18,8 +18,9 @@ export const serviceRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
     {
       schema: {
         summary: "One service's state and health",
+        description: "404 for a name the lab does not have; 409 when the service has no container (the lab is down); 502 when Docker does not answer.",
         params: Type.Object({ name: Type.String() }),
-        response: { 200: ServiceStateSchema, 404: ErrorReply },
+        response: { 200: ServiceStateSchema, 404: ErrorReply, 409: ErrorReply, 502: ErrorReply },
       },
     },
     async (req) => {
