@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["orchestrator/src/**/*.test.ts", "scripts/**/*.test.ts"],
+          include: ["orchestrator/src/**/*.test.ts", "scripts/**/*.test.ts", "bench/**/*.test.ts"],
           testTimeout: 10_000,
         },
       },
