@@ -14,6 +14,8 @@ import { execFile, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { machine, opt } from "./api.ts";
+import { parseComposeTopology } from "../orchestrator/src/docker/topology.ts";
+import { waitHealthy } from "../scripts/lab-health.ts";
 
 const args = process.argv.slice(2);
 const seconds = opt(args, "seconds", 120);
@@ -87,8 +89,9 @@ async function measure(label: string, ids: () => string[]): Promise<Figures> {
 
 const env = Object.fromEntries(readFileSync(".env", "utf8").split("\n").filter((l) => /^\w+=/.test(l)).map((l) => l.split("=", 2) as [string, string]));
 const baseImage = env["BASE_IMAGE"] ?? "debian:bookworm-slim";
-const services = sh("docker", ["compose", "config", "--services"]).trim().split("\n");
-const n = services.length;
+// The services that stay up: not the one-shots that set a host's routes and exit (role net-init).
+const topology = parseComposeTopology(readFileSync("docker-compose.yml", "utf8"));
+const n = topology.services.filter((s) => s.role !== "net-init").length;
 sh("docker", ["compose", "build", "--quiet"]);
 
 // The floor: n bare containers, with the lab down.
@@ -106,8 +109,12 @@ try {
 }
 
 // The lab, idle once every service is healthy.
-sh("docker", ["compose", "up", "--detach", "--wait"]);
-const labIds = () => sh("docker", ["compose", "ps", "--quiet"]).trim().split("\n").filter(Boolean);
+// (./l7lab up's wait on Docker's health events: Compose 2.26's --wait fails on a one-shot that has exited.)
+const since = Date.now();
+sh("docker", ["compose", "up", "--detach"]);
+const up = await waitHealthy({ sinceMs: since, timeoutMs: 300_000 });
+if (!up.ok) throw new Error(`the lab did not come up: ${up.reason}`);
+const labIds = () => sh("docker", ["compose", "ps", "--quiet", "--status", "running"]).trim().split("\n").filter(Boolean);
 const lab = await measure(`the lab (${n} services)`, labIds);
 
 const docker = sh("docker", ["version", "--format", "{{.Server.Version}}"]).trim();
