@@ -72,6 +72,17 @@ describe("the orchestrator split: the controller is out of the lab's reach, the 
   });
 });
 
+describe("the prober's process comes back", () => {
+  it("after the prober's container restarts, the next probe call starts it again and passes", async () => {
+    await container("prober").restart({ t: 2 });
+    const reply = await api<{ ok: boolean }>("POST", "/probes/dns/calls", { mode: "direct", server: "dns-root", name: ".", type: "SOA" });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body.ok).toBe(true);
+    const running = (await sh("prober", "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline; echo; done")).out.split("\n").filter((l) => l.includes("prober.mjs"));
+    expect(running).toHaveLength(1);
+  });
+});
+
 describe("mail backends are private: LMTP (24) and Dovecot's auth (12345) answer only the domain's MTA", () => {
   const mailboxes = ["mailbox-crepes", "mailbox-hamburger"];
 
