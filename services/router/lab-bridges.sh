@@ -7,8 +7,13 @@
 # and anything else (the host's uplink included) is still dropped: the lab stays hermetic.
 #
 # The bridges in L7LAB_SEALED_BRIDGES (the management network, which is not internal so that Docker
-# can publish the API on the host's loopback) get the opposite: a DROP for anything that enters
-# them and would be forwarded elsewhere, so that no container has a way out through them either.
+# can publish the API on the host's loopback, and the private mail backends) get the opposite: a
+# DROP for anything that enters them and would be forwarded elsewhere, so that no container has a
+# way out through them either; and a DROP for anything addressed to (or coming from) their subnet
+# on any other bridge. Without the latter a root shell on a workstation could send a frame to the
+# mailbox server's address on the shared lab bridge with the mailbox's backend address as its
+# destination (the kernel accepts a packet for any of its addresses on any interface), and the
+# same-bridge ACCEPT below would let it through to LMTP.
 #
 # And the host itself is out of the lab's reach: in the host's INPUT chain, a DROP for whatever
 # arrives on any lab bridge (the management one included) unless it belongs to a connection the
@@ -38,7 +43,14 @@ fi
 # Every rule, one per line: its chain, then its match and target.
 rules() {
   for br in $L7LAB_BRIDGES; do echo "DOCKER-USER -i $br -o $br -j ACCEPT"; done
-  for br in $L7LAB_SEALED_BRIDGES; do echo "DOCKER-USER -i $br ! -o $br -j DROP"; done
+  for br in $L7LAB_SEALED_BRIDGES; do
+    echo "DOCKER-USER -i $br ! -o $br -j DROP"
+    # The bridge's own address names its subnet (iptables takes 10.253.1.1/28 as 10.253.1.0/28).
+    ip -o -4 addr show dev "$br" 2>/dev/null | while read -r _ _ _ net _; do
+      echo "DOCKER-USER -d $net ! -o $br -j DROP"
+      echo "DOCKER-USER -s $net ! -i $br -j DROP"
+    done
+  done
   for br in $L7LAB_BRIDGES $L7LAB_SEALED_BRIDGES; do echo "INPUT -i $br -m conntrack ! --ctstate ESTABLISHED,RELATED -j DROP"; done
 }
 

@@ -3,6 +3,7 @@
  * lab's own containers on the internet and campus networks, with their resolver and routes).
  * Private mail backends, no lasting NET_ADMIN, and keys only where they are used.
  */
+import { execFileSync } from "node:child_process";
 import Docker from "dockerode";
 import { describe, expect, it } from "vitest";
 import { api, lab, sh, topology } from "./lab.ts";
@@ -13,7 +14,10 @@ const container = (service: string) => docker.getContainer(`${topology.project}-
 /** From a service, whether a TCP connection to address:port opens within 3 s ("open" or "closed"). */
 async function tcp(from: string, address: string, port: number): Promise<string> {
   const r = await sh(from, `timeout 3 bash -c 'exec 3<>/dev/tcp/${address}/${port}' 2>/dev/null && echo open || echo closed`);
-  return r.out.trim();
+  const answer = r.out.trim();
+  // Anything else (bash missing, the exec failed) is not an answer: it must not pass as "closed".
+  if (r.exitCode !== 0 || (answer !== "open" && answer !== "closed")) throw new Error(`the TCP check from ${from} to ${address}:${port} did not run: exit ${r.exitCode}: ${r.out}`);
+  return answer;
 }
 
 /** Every address of a service, on every network (the mail backends included). */
@@ -55,6 +59,8 @@ describe("the orchestrator split: the controller is out of the lab's reach, the 
   });
 
   it("the prober listens on no TCP port: it takes work only over the session the controller starts through the socket", async () => {
+    // A probe call first, so that the prober's process runs (the controller starts it on demand).
+    expect((await api("POST", "/probes/dns/calls", { mode: "direct", server: "dns-root", name: ".", type: "SOA" })).status).toBe(200);
     // /proc/net/tcp state 0A is LISTEN; 127.0.0.11 (0B00007F) is Docker's embedded DNS, not the prober's.
     const listening = (await sh("prober", "awk 'NR > 1 && $4 == \"0A\" && $2 !~ /^0B00007F:/' /proc/net/tcp /proc/net/tcp6")).out.trim();
     expect(listening).toBe("");
@@ -100,6 +106,28 @@ describe("mail backends are private: LMTP (24) and Dovecot's auth (12345) answer
     // The control: the same probe reaches POP3 where a workstation should (Alice hers, Bob his).
     expect(await tcp("alice", topology.addressOf("mailbox-crepes"), 110)).toBe("open");
     expect(await tcp("bob", topology.addressOf("mailbox-hamburger"), 110)).toBe("open");
+  });
+
+  it("a root shell that routes a backend address through the mailbox's lab address gets nothing either (lab-bridges drops it on the shared bridge)", async () => {
+    // What root on a workstation could do with its raw sockets: send to the mailbox server's backend
+    // address through its lab address, on the bridge they share. Done here from the host, in the
+    // workstation's network namespace, since the workstations hold no NET_ADMIN.
+    const cases = [["alice", "mailbox-crepes", "internet"], ["bob", "mailbox-hamburger", "campus"]] as const;
+    for (const [from, mailbox, network] of cases) {
+      const pid = (await container(from).inspect()).State.Pid;
+      const backend = topology.service(mailbox).networks.find((n) => topology.networks.find((x) => x.name === n.network)?.private)!.ipv4;
+      const via = topology.addressOf(mailbox, network);
+      const ip = (...args: string[]) => execFileSync("nsenter", ["-t", String(pid), "-n", "ip", ...args], { encoding: "utf8" });
+      ip("route", "replace", `${backend}/32`, "via", via);
+      try {
+        expect(ip("route", "get", backend), `${from}'s route to ${backend}`).toContain(`via ${via}`);
+        for (const port of [24, 12345]) expect(await tcp(from, backend, port), `${from} -> ${backend}:${port} via ${via}`).toBe("closed");
+        // The control: the same route's gateway answers POP3 at its lab address.
+        expect(await tcp(from, via, 110)).toBe("open");
+      } finally {
+        ip("route", "del", `${backend}/32`);
+      }
+    }
   });
 
   it("each MTA reaches its own mailbox server's LMTP on the backend (it greets), and not the other domain's", async () => {
@@ -166,7 +194,7 @@ describe("keys sit only where they are used", () => {
 
   it("no container but the CA's mounts the CA's volume, and only the CA holds ca.key", async () => {
     const containers = await docker.listContainers({ all: true, filters: { label: [`com.docker.compose.project=${topology.project}`] } });
-    const caVolume = `${topology.project}_lab-ca`;
+    const caVolume = `${topology.project}_lab-ca-key`;
     const mounting = containers.filter((c) => (c.Mounts ?? []).some((m) => m.Name === caVolume)).map((c) => c.Labels["com.docker.compose.service"]);
     expect(mounting).toEqual(["lab-ca"]);
     expect((await sh("lab-ca", "ls /ca")).out.split(/\s+/)).toContain("ca.key");
