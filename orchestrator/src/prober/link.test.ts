@@ -39,12 +39,13 @@ const waits: Probe = {
 };
 
 /** A prober served in this process, reached through a session like the Docker exec one. */
-function inProcess(options: { registry?: ProbeRegistry; onWrite?: (text: string) => string | undefined } = {}) {
+function inProcess(options: { registry?: ProbeRegistry; onWrite?: (text: string) => string | undefined; openDelayMs?: number } = {}) {
   const registry = options.registry ?? new ProbeRegistry([echo, refuses, waits]);
   let opened = 0;
   const sessions: { close: (why: string) => void; stdout: (chunk: Buffer) => void }[] = [];
   const open = async (): Promise<ProberSession> => {
     opened++;
+    if (options.openDelayMs) await new Promise((r) => setTimeout(r, options.openDelayMs));
     let out: (chunk: Buffer) => void = () => undefined;
     let closeListener: (why: string) => void = () => undefined;
     let closed = false;
@@ -65,7 +66,7 @@ function inProcess(options: { registry?: ProbeRegistry; onWrite?: (text: string)
     sessions.push({ close: (why) => { closed = true; closeListener(why); }, stdout: (c) => out(c) });
     return session;
   };
-  const link = new ProberLink({ open, abortGraceMs: 200, maxLineBytes: 4096 });
+  const link = new ProberLink({ open, abortGraceMs: 2_000, maxLineBytes: 4096 });
   return { link, opened: () => opened, sessions };
 }
 
@@ -90,9 +91,23 @@ describe("the controller's link to the prober", () => {
     const controller = new AbortController();
     const call = link.call("waits", {}, controller.signal);
     await new Promise((r) => setTimeout(r, 5));
+    const t0 = performance.now();
     controller.abort(new L7labError("CLIENT_GONE", 499, "the client closed the connection"));
     await expect(call).rejects.toMatchObject({ code: "CLIENT_GONE", status: 499 });
     expect(sawAbort).toMatchObject({ code: "CLIENT_GONE" });
+    // The prober's answer ended the call, not the link giving up after its 2 s of grace.
+    expect(performance.now() - t0).toBeLessThan(1_000);
+  });
+
+  it("stops waiting for the prober's process to start when the call is aborted meanwhile, and sends nothing", async () => {
+    let sent = 0;
+    const { link } = inProcess({ openDelayMs: 100, onWrite: () => (sent++, undefined) });
+    const controller = new AbortController();
+    const call = link.call("echo", { text: "late" }, controller.signal);
+    setTimeout(() => controller.abort(new Error("aborted while starting")), 10);
+    await expect(call).rejects.toThrow("aborted while starting");
+    await new Promise((r) => setTimeout(r, 150));
+    expect(sent).toBe(0);
   });
 
   it("fails the waiting calls with PROBER_GONE when the prober's process goes, and starts a new one at the next call", async () => {
@@ -144,15 +159,38 @@ describe("the prober's messages", () => {
     }
   });
 
-  it("carry an error's code and status, and nothing else makes an L7labError of it", () => {
+  it("carry an error's code and status; an error without them stays a plain error", () => {
     const back = fromWire(toWire(new L7labError("PROBE_TIMEOUT", 504, "no answer", { server: "x" })));
     expect(back).toBeInstanceOf(L7labError);
     expect(back).toMatchObject({ code: "PROBE_TIMEOUT", status: 504, message: "no answer", details: { server: "x" } });
     const plain = fromWire(toWire(new TypeError("boom")));
     expect(plain).not.toBeInstanceOf(L7labError);
     expect(plain).toMatchObject({ name: "TypeError", message: "boom" });
-    // A status outside 4xx/5xx from the prober is not taken: a plain error (a 500) instead.
-    expect(fromWire({ name: "X", message: "m", code: "OK", status: 200 })).not.toBeInstanceOf(L7labError);
+    // A status no probe error has (a 200 here) is not taken: PROBER_ERROR, 502.
+    expect(fromWire({ name: "X", message: "m", code: "OK", status: 200 })).toMatchObject({ code: "PROBER_ERROR", status: 502 });
+  });
+});
+
+describe("what the controller takes from a prober it does not trust", () => {
+  it("an outcome whose transcript lines or error are out of shape is not a message", () => {
+    const done = (outcome: unknown) => asFromProber({ t: "done", id: 1, outcome });
+    expect(done({ ok: true, data: null, transcript: [{ dir: "C", peer: "p", text: "t", atMs: 1 }] })).toBeDefined();
+    for (const bad of [
+      { ok: true, data: 1, transcript: [null] },
+      { ok: true, data: 1, transcript: [{}] },
+      { ok: true, data: 1, transcript: [{ dir: "X", peer: "p", text: "t", atMs: 1 }] },
+      { ok: true, data: 1, transcript: [{ dir: "C", peer: "p", text: 5, atMs: 1 }] },
+      { ok: false, data: 1, error: "boom", transcript: [] },
+      { ok: true, transcript: [] },
+    ]) expect(done(bad), JSON.stringify(bad)).toBeUndefined();
+  });
+
+  it("an error's status must be one a probe's error has, its code a word, and its details plain values without API directives", () => {
+    expect(fromWire({ name: "X", message: "m", code: "EVIL", status: 429, details: { retryAfterS: 999999 } })).toMatchObject({ code: "PROBER_ERROR", status: 502 });
+    expect(fromWire({ name: "X", message: "m", code: "not a code", status: 400 })).toMatchObject({ code: "PROBER_ERROR", status: 502 });
+    const kept = fromWire({ name: "InvalidInputError", message: "m", code: "INVALID_INPUT", status: 400, details: { problems: ["a"], retryAfterS: 5, nested: { x: 1 }, "bad key": 1 } });
+    expect(kept).toMatchObject({ code: "INVALID_INPUT", status: 400, details: { problems: ["a"] } });
+    expect((kept as L7labError).details).toEqual({ problems: ["a"] });
   });
 });
 

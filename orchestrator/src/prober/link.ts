@@ -29,9 +29,14 @@ export interface ProberLinkOptions {
 }
 
 interface Pending {
+  /** The session the call was sent on: only its end fails the call. */
+  session: ProberSession;
   resolve: (outcome: ProbeOutcome) => void;
   reject: (error: Error) => void;
 }
+
+/** At most this many lines of the prober's stderr are logged per minute (a prober broken into could flood the log). */
+const STDERR_LINES_PER_MINUTE = 60;
 
 export class ProberGoneError extends L7labError {
   constructor(why: string) {
@@ -48,7 +53,7 @@ export class ProberLink {
   #stderrTail = "";
 
   constructor(options: ProberLinkOptions) {
-    this.#options = { log: () => undefined, abortGraceMs: 10_000, maxLineBytes: 64 * 1024 * 1024, ...options };
+    this.#options = { log: () => undefined, abortGraceMs: 10_000, maxLineBytes: 16 * 1024 * 1024, ...options };
   }
 
   /** Starts the prober's process now rather than at the first call. */
@@ -59,7 +64,13 @@ export class ProberLink {
   /** Runs one probe in the prober; resolves with its outcome, rejects with its error. */
   async call(probe: string, params: unknown, signal: AbortSignal): Promise<ProbeOutcome> {
     signal.throwIfAborted();
-    const session = await this.#connect();
+    // Starting the prober's process is a `docker exec`: an abort stops the wait for it too.
+    const session = await new Promise<ProberSession>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason as Error);
+      signal.addEventListener("abort", onAbort, { once: true });
+      this.#connect().then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+    signal.throwIfAborted();
     const id = this.#nextId++;
     return new Promise<ProbeOutcome>((resolve, reject) => {
       let grace: NodeJS.Timeout | undefined;
@@ -75,6 +86,7 @@ export class ProberLink {
         how();
       };
       this.#pending.set(id, {
+        session,
         resolve: (outcome) => settle(() => resolve(outcome)),
         reject: (error) => settle(() => reject(error)),
       });
@@ -113,7 +125,7 @@ export class ProberLink {
       }
       const tail = this.#stderrTail.trim();
       const error = new ProberGoneError(tail ? `${why} (its last output: ${tail.slice(-500)})` : why);
-      for (const p of [...this.#pending.values()]) p.reject(error);
+      for (const p of [...this.#pending.values()]) if (p.session === session) p.reject(error);
       this.#options.log(`prober session ended: ${error.message}`);
     };
     session.onStdout((chunk) => {
@@ -124,9 +136,19 @@ export class ProberLink {
         session.close();
       }
     });
+    let window = { start: Date.now(), lines: 0 };
     session.onStderr((chunk) => {
-      this.#stderrTail = (this.#stderrTail + chunk.toString("utf8")).slice(-2000);
-      this.#options.log(`prober: ${chunk.toString("utf8").trimEnd()}`);
+      const text = chunk.toString("utf8");
+      this.#stderrTail = (this.#stderrTail + text).slice(-2000);
+      if (Date.now() - window.start > 60_000) window = { start: Date.now(), lines: 0 };
+      if (window.lines >= STDERR_LINES_PER_MINUTE) return;
+      for (const line of text.split("\n").filter((l) => l.trim() !== "")) {
+        if (window.lines++ === STDERR_LINES_PER_MINUTE - 1) {
+          this.#options.log(`prober: (more output this minute not logged)`);
+          break;
+        }
+        this.#options.log(`prober: ${line.slice(0, 500)}`);
+      }
     });
     session.onClose((why) => goneWith(why));
     return session;

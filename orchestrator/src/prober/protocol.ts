@@ -54,9 +54,19 @@ export function asFromProber(v: unknown): FromProber | undefined {
   if (!isObject(v)) return undefined;
   if (v["t"] === "ready" && Array.isArray(v["probes"]) && v["probes"].every((p) => typeof p === "string")) return v as FromProber;
   if (typeof v["id"] !== "number" || !Number.isSafeInteger(v["id"])) return undefined;
-  if (v["t"] === "done" && isObject(v["outcome"]) && typeof v["outcome"]["ok"] === "boolean" && Array.isArray(v["outcome"]["transcript"])) return v as FromProber;
+  if (v["t"] === "done" && isOutcome(v["outcome"])) return v as FromProber;
   if (v["t"] === "fail" && isObject(v["error"]) && typeof v["error"]["message"] === "string") return v as FromProber;
   return undefined;
+}
+
+const DIRECTIONS = new Set(["C", "S", "*"]);
+
+/** A probe outcome in the shape the API's schema promises: ok, data, an optional {code, message} error, transcript lines. */
+function isOutcome(v: unknown): boolean {
+  if (!isObject(v) || typeof v["ok"] !== "boolean" || !("data" in v) || !Array.isArray(v["transcript"])) return false;
+  const error = v["error"];
+  if (error !== undefined && !(isObject(error) && typeof error["code"] === "string" && typeof error["message"] === "string")) return false;
+  return v["transcript"].every((l) => isObject(l) && typeof l["dir"] === "string" && DIRECTIONS.has(l["dir"]) && typeof l["peer"] === "string" && typeof l["text"] === "string" && typeof l["atMs"] === "number");
 }
 
 /** Checks a message from the controller. */
@@ -74,17 +84,31 @@ export function toWire(error: unknown): WireError {
 }
 
 /**
- * The error again: an L7labError with the same code, status and details when it was one, so that
- * the API answers as it would have with the probe in its own process.
+ * The statuses a probe's errors have (bad parameters 400, an unknown name 404, a conflict 409, the
+ * client gone 499, no exchange with the server 502, a timeout 504). An error from the prober with
+ * any other status, or a code that is not an upper-case word, becomes PROBER_ERROR (502): a prober
+ * that was broken into cannot make the API answer as it likes.
+ */
+const PROBE_ERROR_STATUSES = new Set([400, 404, 409, 499, 502, 504]);
+/** What the controller keeps of an error's details: plain values, and never API directives such as retryAfterS. */
+const KEPT_DETAIL = (key: string, value: unknown) => key !== "retryAfterS" && /^[a-zA-Z]{1,40}$/.test(key) && (value === null || ["string", "number", "boolean"].includes(typeof value) || (Array.isArray(value) && value.every((x) => typeof x === "string")));
+
+/**
+ * The error again: an L7labError with the same code, status and details when it was one a probe
+ * throws, so that the API answers as it would have with the probe in its own process.
  */
 export function fromWire(w: WireError): Error {
-  const message = typeof w.message === "string" ? w.message : "the prober reported an error without a message";
+  const message = (typeof w.message === "string" ? w.message : "the prober reported an error without a message").slice(0, 4000);
   let error: Error;
-  if (typeof w.code === "string" && typeof w.status === "number" && Number.isInteger(w.status) && w.status >= 400 && w.status <= 599) {
-    error = new L7labError(w.code, w.status, message, isObject(w.details) ? w.details : {});
+  if (typeof w.code === "string" && /^[A-Z][A-Z0-9_]{0,40}$/.test(w.code) && typeof w.status === "number" && PROBE_ERROR_STATUSES.has(w.status)) {
+    const details = isObject(w.details) ? Object.fromEntries(Object.entries(w.details).filter(([k, v]) => KEPT_DETAIL(k, v))) : {};
+    error = new L7labError(w.code, w.status, message, details);
+    if (typeof w.name === "string" && /^[A-Za-z]{1,60}$/.test(w.name)) error.name = w.name;
+  } else if (typeof w.code === "string" || typeof w.status === "number") {
+    error = new L7labError("PROBER_ERROR", 502, `the prober reported an error the controller does not take as it is: ${message}`, {});
   } else {
     error = new Error(message);
+    if (typeof w.name === "string" && /^[A-Za-z]{1,60}$/.test(w.name)) error.name = w.name;
   }
-  if (typeof w.name === "string") error.name = w.name;
   return error;
 }
