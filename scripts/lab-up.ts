@@ -12,6 +12,7 @@
  * Node built-ins only.
  */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { diagnose, waitHealthy } from "./lab-health.ts";
 import { ensureToken, tokenFile } from "../orchestrator/src/common/api-token.ts";
 
@@ -64,3 +65,12 @@ if (status !== 0) {
   process.exit(1);
 }
 console.log(`[l7lab] the lab is up and healthy (${seconds} s)`);
+
+// A lab made before the per-server key volumes kept every key (the CA's too, and the servers' at
+// 0644) in the volumes lab-ca and lab-ca-public, which nothing mounts any more: remove them.
+const project = /^name:\s*([\w.-]+)/m.exec(readFileSync("docker-compose.yml", "utf8"))?.[1] ?? "l7lab";
+for (const legacy of [`${project}_lab-ca`, `${project}_lab-ca-public`]) {
+  if (spawnSync("docker", ["volume", "inspect", legacy], { stdio: "ignore" }).status !== 0) continue;
+  const rm = spawnSync("docker", ["volume", "rm", legacy], { encoding: "utf8" });
+  console.log(rm.status === 0 ? `[l7lab] removed the old key volume ${legacy} (the keys now sit in lab-ca-key and one tls-* volume per server)` : `[l7lab] could not remove the old key volume ${legacy}: ${rm.stderr.trim()}`);
+}

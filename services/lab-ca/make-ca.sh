@@ -1,5 +1,5 @@
 #!/bin/sh
-# Creates, once, the lab CA in $L7LAB_CA_DIR (default /ca, the lab-ca volume, which no other
+# Creates, once, the lab CA in $L7LAB_CA_DIR (default /ca, the lab-ca-key volume, which no other
 # container mounts: the CA key never leaves this container), and a key and certificate for each
 # TLS server in that server's own volume, mounted here at $L7LAB_TLS_DIR/<name> (default /tls) and
 # read-only in the server alone, at /lab/tls.
@@ -24,14 +24,16 @@ rm -f "$ready"
 
 mkdir -p "$dir"
 umask 077
-# A CA made before name constraints (or for other domains) is replaced, with every certificate.
-constraints="critical,$(for d in $domains; do printf 'permitted;DNS:%s,' "$d"; done)excluded;IP:0.0.0.0/0.0.0.0"
+constraints="critical,$(for d in $domains; do printf 'permitted;DNS:%s,' "$d"; done)excluded;IP:0.0.0.0/0.0.0.0,excluded;IP:::/::"
+# A CA made for other domains is not replaced here: the servers and workstations that start beside
+# this container would load the old files before the new ones were written. Say how to start over.
 if [ -s "$dir/ca.crt" ] && [ "$(cat "$dir/constraints" 2>/dev/null)" != "$constraints" ]; then
-  echo "lab-ca: the CA's name constraints are not \"$constraints\": making a new CA and new certificates"
-  rm -f "$dir"/*
-  for h in $hosts; do rm -f "$tls/${h%%,*}"/*; done
+  echo "lab-ca: the CA in $dir was made with the name constraints \"$(cat "$dir/constraints" 2>/dev/null || echo none)\", not \"$constraints\" (L7LAB_CA_DOMAINS changed?). Start the lab's keys over: ./l7lab down, then docker volume rm the project's lab-ca-key, lab-ca-cert and tls-* volumes (docker volume ls), then ./l7lab up." >&2
+  exit 2
 fi
 if [ ! -s "$dir/ca.crt" ]; then
+  # The workstations copy the public certificate as soon as it exists: no old one may wait there.
+  [ -z "${L7LAB_CA_PUBLIC_DIR:-}" ] || rm -f "$L7LAB_CA_PUBLIC_DIR/ca.crt"
   openssl req -x509 -new -nodes -newkey rsa:2048 -days 3650 -sha256 \
     -subj "/O=l7lab/CN=l7lab lab CA" \
     -addext "basicConstraints=critical,CA:TRUE,pathlen:0" -addext "keyUsage=critical,keyCertSign,cRLSign" \

@@ -9,7 +9,7 @@ if [ -n "${L7LAB_RESOLVER:-}" ]; then
     [ -n "${L7LAB_SEARCH:-}" ] && echo "search ${L7LAB_SEARCH}"
     echo "nameserver ${L7LAB_RESOLVER}"; } >/etc/resolv.conf
 fi
-# Trust the lab's CA (lab-ca writes it to the lab-ca-public volume on the lab's first start), and
+# Trust the lab's CA (lab-ca writes it to the lab-ca-cert volume on the lab's first start), and
 # only it: the lab has no other Internet. curl reads the bundle file, swaks and openssl s_client the
 # hashed name in /etc/ssl/certs. (update-ca-certificates would rebuild Debian's whole store, seconds
 # of CPU at every start.)
