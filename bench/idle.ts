@@ -14,7 +14,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { machine, opt } from "./api.ts";
-import { parseComposeTopology } from "../orchestrator/src/docker/topology.ts";
+import { parseComposeTopology } from "../orchestrator/src/lab/topology.ts";
 import { waitHealthy } from "../scripts/lab-health.ts";
 
 const args = process.argv.slice(2);

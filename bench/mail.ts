@@ -15,7 +15,7 @@
  * The lab must be up (./l7lab up). Bob's mailbox is emptied first.
  */
 import { cpus, totalmem } from "node:os";
-import { reconcile } from "../orchestrator/src/scenarios/reconcile.ts";
+import { reconcile } from "../orchestrator/src/engine/reconcile.ts";
 import { opt, probe } from "./api.ts";
 
 const args = process.argv.slice(2);

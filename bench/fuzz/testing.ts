@@ -9,8 +9,8 @@ import { buildApp } from "../../orchestrator/src/api/app.ts";
 import { systemClock } from "../../orchestrator/src/common/clock.ts";
 import { defaultProbes } from "../../orchestrator/src/probes/default-probes.ts";
 import { ScenarioCatalog } from "../../orchestrator/src/scenarios/catalog.ts";
-import { ScenarioEngine } from "../../orchestrator/src/scenarios/engine.ts";
-import { ManualFaults } from "../../orchestrator/src/scenarios/manual-faults.ts";
+import { ScenarioEngine } from "../../orchestrator/src/engine/engine.ts";
+import { ManualFaults } from "../../orchestrator/src/faults/manual-faults.ts";
 import { FakeDocker, SERVICES, testTopology } from "../../orchestrator/src/scenarios/testing/fakes.ts";
 import type { OpenApiDocument } from "./openapi.ts";
 

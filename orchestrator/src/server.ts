@@ -1,13 +1,13 @@
 import Docker from "dockerode";
-import { loadComposeTopology } from "./docker/topology.ts";
+import { loadComposeTopology } from "./lab/topology.ts";
 import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
 import { buildApp } from "./api/app.ts";
 import { defaultProbes, splitProbes } from "./probes/default-probes.ts";
 import { ProberLink, remoteProbe } from "./prober/link.ts";
 import { preloadProbeLibraries } from "./probes/libraries.ts";
 import { ScenarioCatalog } from "./scenarios/catalog.ts";
-import { ScenarioEngine } from "./scenarios/engine.ts";
-import { ManualFaults } from "./scenarios/manual-faults.ts";
+import { ScenarioEngine } from "./engine/engine.ts";
+import { ManualFaults } from "./faults/manual-faults.ts";
 import { systemClock } from "./common/clock.ts";
 import { tokenReader } from "./common/api-token.ts";
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
-import { parseComposeTopology } from "../../orchestrator/src/docker/topology.ts";
+import { parseComposeTopology } from "../../orchestrator/src/lab/topology.ts";
 import { ensureToken, tokenFile } from "../../orchestrator/src/common/api-token.ts";
 
 /** Where the integration suites find the lab and its API. */

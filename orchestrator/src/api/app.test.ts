@@ -7,10 +7,10 @@ import type { FastifyInstance, InjectOptions } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ProbeRegistry } from "../probes/registry.ts";
 import { ScenarioCatalog } from "../scenarios/catalog.ts";
-import { ScenarioEngine } from "../scenarios/engine.ts";
-import { Topology } from "../docker/topology.ts";
+import { ScenarioEngine } from "../engine/engine.ts";
+import { Topology } from "../lab/topology.ts";
 import { constantProbe, fakeProbe, FakeDocker, hangingProbe, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
-import { ManualFaults } from "../scenarios/manual-faults.ts";
+import { ManualFaults } from "../faults/manual-faults.ts";
 import { systemClock } from "../common/clock.ts";
 import { buildApp } from "./app.ts";
 

@@ -12,7 +12,7 @@
  *   l7lab fault list | l7lab fault heal <id>   the faults applied by hand; remove one (with counters)
  */
 import { SERVICE_ACTIONS } from "../docker/docker-adapter.ts";
-import { FINISHED_RUN_STATUSES, type RunStatus } from "../scenarios/run-types.ts";
+import { FINISHED_RUN_STATUSES, type RunStatus } from "../engine/run-types.ts";
 import { faultRow, faultText, healedLine, parseRateKbit, type FaultView, type HealedView } from "./faults.ts";
 import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 import { readToken, tokenFile } from "../common/api-token.ts";

@@ -8,7 +8,7 @@
 import { systemClock } from "../common/clock.ts";
 import { L7labError } from "../common/errors.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { loadComposeTopology } from "../docker/topology.ts";
+import { loadComposeTopology } from "../lab/topology.ts";
 import { networkProbes } from "../probes/default-probes.ts";
 import { preloadProbeLibraries } from "../probes/libraries.ts";
 import { LineSplitter } from "./lines.ts";

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { InvalidInputError } from "../common/errors.ts";
-import type { Topology } from "../docker/topology.ts";
+import type { Topology } from "../lab/topology.ts";
 
 /**
  * The address of a server a probe is asked to talk to: a compose service name, a lab host name or

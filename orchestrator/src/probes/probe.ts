@@ -1,7 +1,7 @@
 import type { TSchema, Static } from "typebox";
 import type { Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import type { Topology } from "../docker/topology.ts";
+import type { Topology } from "../lab/topology.ts";
 import type { TranscriptLine } from "./transcript.ts";
 
 /** What a probe can use while it runs. */

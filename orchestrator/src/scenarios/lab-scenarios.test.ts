@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { parseComposeTopology } from "../docker/topology.ts";
+import { parseComposeTopology } from "../lab/topology.ts";
 import { defaultProbes } from "../probes/default-probes.ts";
 import { loadScenarioDir, parseScenarioText } from "./loader.ts";
 

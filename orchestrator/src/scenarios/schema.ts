@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from "typebox";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
-import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN, type NetFaultSpec } from "../docker/net-fault-args.ts";
+import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN, type NetFaultSpec } from "../faults/net-fault-args.ts";
 import { MAX_WAIT_MS } from "./duration.ts";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reconcile } from "./reconcile.ts";
+import { reconcile } from "../engine/reconcile.ts";
 import { interpolate, templateStepIds } from "./templates.ts";
 
 const vars = { runId: "ab12cd34", results: { send: { messageIds: ["<a@x>", "<b@x>"], queueId: "Q1", count: 2 } } };

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN } from "../../docker/net-fault-args.ts";
+import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN } from "../../faults/net-fault-args.ts";
 import { ErrorReply } from "../schemas.ts";
 import { refuseDuringRun } from "./guards.ts";
 import type { AppDeps } from "../app.ts";

@@ -1,5 +1,5 @@
 import { L7labError } from "../../common/errors.ts";
-import type { ScenarioEngine } from "../../scenarios/engine.ts";
+import type { ScenarioEngine } from "../../engine/engine.ts";
 
 /**
  * Refuses (409) an action from the API while a scenario run is queued or running: the run undoes

@@ -4,7 +4,7 @@ import { InvalidInputError } from "../../common/errors.ts";
 import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
-import { Topology, type ServiceSpec } from "../../docker/topology.ts";
+import { Topology, type ServiceSpec } from "../../lab/topology.ts";
 import type { ProbeContext } from "../probe.ts";
 import { type DnsLookupResult, type DnsNoAnswer, type DnsProbeParams, dnsParamsSchema, dnsProbe, type DnsTraceResult, questionName, serverAddress } from "./dns-probe.ts";
 import { AA, type FakeDnsServer, type FakeHandler, RA, RCODE, respond, rr, startFakeDnsServer } from "./fake-dns-server.ts";

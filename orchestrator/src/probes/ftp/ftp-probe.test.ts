@@ -6,7 +6,7 @@ import { systemClock } from "../../common/clock.ts";
 import { InvalidInputError } from "../../common/errors.ts";
 import { eventually, OUTLASTS_STALLS_MS, PATIENT_TIMEOUT_MS } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
-import { Topology, type ServiceSpec } from "../../docker/topology.ts";
+import { Topology, type ServiceSpec } from "../../lab/topology.ts";
 import type { ProbeContext } from "../probe.ts";
 import { formatTranscript } from "../transcript.ts";
 import { generatedBytes, generatedSha256 } from "./content.ts";

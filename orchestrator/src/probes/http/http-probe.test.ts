@@ -4,7 +4,7 @@ import { systemClock } from "../../common/clock.ts";
 import { InvalidInputError } from "../../common/errors.ts";
 import { OUTLASTS_STALLS_MS, PATIENT_TIMEOUT_MS } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
-import { Topology, type ServiceSpec } from "../../docker/topology.ts";
+import { Topology, type ServiceSpec } from "../../lab/topology.ts";
 import type { ProbeCheckContext, ProbeContext } from "../probe.ts";
 import { formatTranscript } from "../transcript.ts";
 import { closedPort, type FakeHandler, type FakeHttpServer, type FakeResponse, startFakeHttpServer, startRawServer } from "./fake-http-server.ts";

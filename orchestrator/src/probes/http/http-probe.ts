@@ -4,7 +4,7 @@ import type { Dispatcher } from "undici";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
 import { labServerAddress, serverProblems } from "../lab-server.ts";
 import { undici } from "../libraries.ts";
-import type { Topology } from "../../docker/topology.ts";
+import type { Topology } from "../../lab/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
 import { DEFAULT_TIMEOUT_MS, httpParamsSchema, type HttpProbeParams, type HttpTarget, paramProblems, parseProxy, parseTarget } from "./params.ts";

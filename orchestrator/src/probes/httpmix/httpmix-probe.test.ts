@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../common/clock.ts";
 import { InvalidInputError } from "../../common/errors.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
-import { Topology, type ServiceSpec } from "../../docker/topology.ts";
+import { Topology, type ServiceSpec } from "../../lab/topology.ts";
 import type { ProbeContext } from "../probe.ts";
 import { type FakeHttpServer, startFakeHttpServer } from "../http/fake-http-server.ts";
 import { httpmixProbe, type HttpmixParams, requestSequence } from "./httpmix-probe.ts";

@@ -1,7 +1,7 @@
 import { isIP } from "node:net";
 import type { ImapFlow } from "imapflow";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
-import type { Topology } from "../../docker/topology.ts";
+import type { Topology } from "../../lab/topology.ts";
 import { labServerAddress, readLabCa, serverProblems } from "../lab-server.ts";
 import { imapflow } from "../libraries.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";

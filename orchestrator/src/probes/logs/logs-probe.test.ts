@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { VirtualClock } from "../../common/testing/fake-clock.ts";
 import type { DockerAdapter, LogLine } from "../../docker/docker-adapter.ts";
-import { Topology } from "../../docker/topology.ts";
+import { Topology } from "../../lab/topology.ts";
 import type { ProbeContext } from "../probe.ts";
 import { logsProbe } from "./logs-probe.ts";
 

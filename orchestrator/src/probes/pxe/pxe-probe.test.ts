@@ -4,7 +4,7 @@ import { Value } from "typebox/value";
 import { type Clock, systemClock } from "../../common/clock.ts";
 import { FakeClock } from "../../common/testing/fake-clock.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
-import { Topology } from "../../docker/topology.ts";
+import { Topology } from "../../lab/topology.ts";
 import type { ProbeContext } from "../probe.ts";
 import { type FakeTftpOptions, type FakeTftpServer, startFakeTftpServer } from "../tftp/fake-tftp-server.ts";
 import { pxeParamsSchema, pxeProbe, type PxeProbeParams } from "./pxe-probe.ts";

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { InvalidInputError, ProbeNetworkError, ProbeTimeoutError } from "../../common/errors.ts";
-import type { Topology } from "../../docker/topology.ts";
+import type { Topology } from "../../lab/topology.ts";
 import { labServerAddress, serverProblems } from "../lab-server.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";

@@ -6,7 +6,7 @@ import { InvalidInputError } from "../../common/errors.ts";
 import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
-import { type ServiceSpec, Topology } from "../../docker/topology.ts";
+import { type ServiceSpec, Topology } from "../../lab/topology.ts";
 import { probeParams } from "../../scenarios/probe-params.ts";
 import type { ProbeContext } from "../probe.ts";
 import { formatTranscript } from "../transcript.ts";

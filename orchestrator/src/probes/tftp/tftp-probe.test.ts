@@ -4,7 +4,7 @@ import { InvalidInputError } from "../../common/errors.ts";
 import { FakeClock } from "../../common/testing/fake-clock.ts";
 import { eventually } from "../../common/testing/timing.ts";
 import type { DockerAdapter } from "../../docker/docker-adapter.ts";
-import { Topology, type ServiceSpec } from "../../docker/topology.ts";
+import { Topology, type ServiceSpec } from "../../lab/topology.ts";
 import type { ProbeContext } from "../probe.ts";
 import { formatTranscript } from "../transcript.ts";
 import { type FakeTftpOptions, type FakeTftpServer, startFakeTftpServer } from "./fake-tftp-server.ts";

@@ -2,7 +2,7 @@
 import { Type, type TSchema } from "typebox";
 import { DockerError } from "../../common/errors.ts";
 import type { ContainerHealth, NetFaultHandle, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
-import { Topology } from "../../docker/topology.ts";
+import { Topology } from "../../lab/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../../probes/probe.ts";
 
 // The virtual clock lives with the other test clocks.

@@ -1,9 +1,9 @@
 import type { Clock } from "../common/clock.ts";
 import { InvalidInputError, L7labError, UnknownNameError } from "../common/errors.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { describeNetFault, LOSS_DIRECTIONS, netFaultProblems, netFaultSpec, type LossDirection, type NetFaultFields } from "../docker/net-fault-args.ts";
-import type { Topology } from "../docker/topology.ts";
-import type { NetFaultEntry } from "./faults.ts";
+import { describeNetFault, LOSS_DIRECTIONS, netFaultProblems, netFaultSpec, type LossDirection, type NetFaultFields } from "./net-fault-args.ts";
+import type { Topology } from "../lab/topology.ts";
+import type { NetFaultEntry } from "./ledger.ts";
 import { faultFields, removeNetFault, startNetFault, type HealedFault } from "./net-faults.ts";
 
 /**

@@ -1,24 +1,24 @@
 import type { Clock } from "../common/clock.ts";
 import { InvalidInputError } from "../common/errors.ts";
 import type { DockerAdapter, ServiceState } from "../docker/docker-adapter.ts";
-import { describeNetFault } from "../docker/net-fault-args.ts";
-import type { Topology } from "../docker/topology.ts";
+import { describeNetFault } from "../faults/net-fault-args.ts";
+import type { Topology } from "../lab/topology.ts";
 import type { ProbeContext } from "../probes/probe.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
 import { Transcript, type TranscriptLine } from "../probes/transcript.ts";
 import { abortable } from "./abortable.ts";
-import { evaluateAssertions, type AssertionRecord } from "./assertions.ts";
-import { ProbeFailedError } from "./errors.ts";
-import { isFault, type FaultLedger } from "./faults.ts";
+import { evaluateAssertions, type AssertionRecord } from "../scenarios/assertions.ts";
+import { ProbeFailedError } from "../scenarios/errors.ts";
+import { isFault, type FaultLedger } from "../faults/ledger.ts";
 import { waitHealthy } from "./health.ts";
 import type { ErrorInfo } from "./run-types.ts";
-import { formatValue } from "./format.ts";
-import { lookupPath } from "./path.ts";
+import { formatValue } from "../scenarios/format.ts";
+import { lookupPath } from "../scenarios/path.ts";
 import { reconcile } from "./reconcile.ts";
-import { applyNetFault, describeHealed, faultFields, removeNetFault } from "./net-faults.ts";
-import type { Assertion, AssertStep, ExecStep, FaultStep, HealStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "./schema.ts";
-import { probeParams } from "./probe-params.ts";
-import { interpolate } from "./templates.ts";
+import { applyNetFault, describeHealed, faultFields, removeNetFault } from "../faults/net-faults.ts";
+import type { Assertion, AssertStep, ExecStep, FaultStep, HealStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "../scenarios/schema.ts";
+import { probeParams } from "../scenarios/probe-params.ts";
+import { interpolate } from "../scenarios/templates.ts";
 
 /** Everything a step can use while it runs. */
 export interface StepEnv {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { ProbeRegistry } from "../probes/registry.ts";
 import { ScenarioEngine } from "./engine.ts";
-import { parseScenarioText } from "./loader.ts";
-import { constantProbe, fakeProbe, FakeDocker, SERVICES, testTopology } from "./testing/fakes.ts";
+import { parseScenarioText } from "../scenarios/loader.ts";
+import { constantProbe, fakeProbe, FakeDocker, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
 
 // Templates in probe parameters and the reconcile step, through the engine with fake probes.
 const seen: Record<string, unknown>[] = [];

@@ -2,12 +2,12 @@ import { describe, expect, it } from "vitest";
 import { Type } from "typebox";
 import type { Probe, ProbeContext } from "../probes/probe.ts";
 import { ProbeRegistry } from "../probes/registry.ts";
-import { RunQueueFullError } from "./errors.ts";
+import { RunQueueFullError } from "../scenarios/errors.ts";
 import { ScenarioEngine, type ScenarioEngineOptions } from "./engine.ts";
 import type { RunRecord } from "./run-types.ts";
-import type { Scenario } from "./schema.ts";
-import { constantProbe, FakeDocker, fakeProbe, hangingProbe, SERVICES, testTopology, VirtualClock } from "./testing/fakes.ts";
-import { validateScenario } from "./validate.ts";
+import type { Scenario } from "../scenarios/schema.ts";
+import { constantProbe, FakeDocker, fakeProbe, hangingProbe, SERVICES, testTopology, VirtualClock } from "../scenarios/testing/fakes.ts";
+import { validateScenario } from "../scenarios/validate.ts";
 
 const T0 = Date.UTC(2025, 0, 1);
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ProbeRegistry } from "../probes/registry.ts";
 import { ScenarioEngine } from "./engine.ts";
-import type { Scenario } from "./schema.ts";
-import { constantProbe, FakeDocker, hangingProbe, SERVICES, testTopology, VirtualClock } from "./testing/fakes.ts";
-import { validateScenario } from "./validate.ts";
+import type { Scenario } from "../scenarios/schema.ts";
+import { constantProbe, FakeDocker, hangingProbe, SERVICES, testTopology, VirtualClock } from "../scenarios/testing/fakes.ts";
+import { validateScenario } from "../scenarios/validate.ts";
 
 const T0 = Date.UTC(2025, 0, 1);
 

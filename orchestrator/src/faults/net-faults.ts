@@ -1,8 +1,8 @@
 import type { Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { describeNetFault, isRateFault, lossCounters, netFaultArgs, rateCounters, type LossCounters, type LossDirection, type NetFaultSpec, type RateCounters } from "../docker/net-fault-args.ts";
-import type { FaultLedger, NetFaultEntry } from "./faults.ts";
-import type { FaultStep } from "./schema.ts";
+import { describeNetFault, isRateFault, lossCounters, netFaultArgs, rateCounters, type LossCounters, type LossDirection, type NetFaultSpec, type RateCounters } from "./net-fault-args.ts";
+import type { FaultLedger, NetFaultEntry } from "./ledger.ts";
+import type { FaultStep } from "../scenarios/schema.ts";
 
 /**
  * What a removed network fault did, as a heal step's result: for loss the packets seen and dropped

@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { systemClock, type Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import type { Topology } from "../docker/topology.ts";
+import type { Topology } from "../lab/topology.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
-import { errorInfo, RunAbortedError, RunQueueFullError, RunTimeoutError } from "./errors.ts";
-import { FaultLedger } from "./faults.ts";
-import { restoreFaults } from "./restore.ts";
+import { errorInfo, RunAbortedError, RunQueueFullError, RunTimeoutError } from "../scenarios/errors.ts";
+import { FaultLedger } from "../faults/ledger.ts";
+import { restoreFaults } from "../faults/restore.ts";
 import { DEFAULT_MAX_FINISHED_RUNS, RunStore } from "./run-store.ts";
 import { isFinished, type ErrorInfo, type RunRecord, type StepRecord } from "./run-types.ts";
-import type { Scenario } from "./schema.ts";
+import type { Scenario } from "../scenarios/schema.ts";
 import { runStep, type StepEnv, type StepOutcome } from "./step-runner.ts";
 
 export interface ScenarioEngineOptions {

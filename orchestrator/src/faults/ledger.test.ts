@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ServiceState } from "../docker/docker-adapter.ts";
-import { FaultLedger, isFault, planRestore } from "./faults.ts";
+import { FaultLedger, isFault, planRestore } from "./ledger.ts";
 
 const state = (s: string, service = "dns-1"): ServiceState => ({ service, container: `c-${service}`, id: "x", state: s, health: "none", networks: [] });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { L7labError } from "../common/errors.ts";
 import { ManualFaults } from "./manual-faults.ts";
-import { FakeDocker, SERVICES, testTopology, VirtualClock } from "./testing/fakes.ts";
+import { FakeDocker, SERVICES, testTopology, VirtualClock } from "../scenarios/testing/fakes.ts";
 
 function setup() {
   const docker = new FakeDocker(SERVICES);

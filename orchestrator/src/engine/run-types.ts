@@ -1,6 +1,6 @@
 import type { TranscriptLine } from "../probes/transcript.ts";
-import type { AssertionRecord } from "./assertions.ts";
-import type { StepKind } from "./schema.ts";
+import type { AssertionRecord } from "../scenarios/assertions.ts";
+import type { StepKind } from "../scenarios/schema.ts";
 
 export type RunStatus = "queued" | "running" | "passed" | "failed" | "error" | "aborted";
 export type StepStatus = "pending" | "running" | "passed" | "failed" | "error" | "skipped";

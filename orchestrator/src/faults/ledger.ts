@@ -1,5 +1,5 @@
 import type { NetFaultHandle, ServiceAction, ServiceState } from "../docker/docker-adapter.ts";
-import type { NetFaultSpec } from "../docker/net-fault-args.ts";
+import type { NetFaultSpec } from "./net-fault-args.ts";
 
 /** Actions that leave a service broken until they are undone. */
 export const FAULT_ACTIONS: readonly ServiceAction[] = ["stop", "kill", "pause"];

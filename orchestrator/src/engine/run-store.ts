@@ -1,6 +1,6 @@
 import type { RunRecord } from "./run-types.ts";
 import { isFinished } from "./run-types.ts";
-import { RunNotFoundError } from "./errors.ts";
+import { RunNotFoundError } from "../scenarios/errors.ts";
 
 export const DEFAULT_MAX_FINISHED_RUNS = 200;
 

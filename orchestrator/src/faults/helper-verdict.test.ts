@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { helperVerdict } from "./dockerode-adapter.ts";
+import { helperVerdict } from "./net-fault-helpers.ts";
 
 const REFUSAL = "net-fault.sh: this network namespace already has an l7lab fault; remove it first";
 

@@ -1,11 +1,11 @@
 import type { Clock } from "../common/clock.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { describeNetFault } from "../docker/net-fault-args.ts";
-import { errorInfo } from "./errors.ts";
-import { planRestore, type FaultLedger } from "./faults.ts";
-import { waitHealthy } from "./health.ts";
+import { describeNetFault } from "./net-fault-args.ts";
+import { errorInfo } from "../scenarios/errors.ts";
+import { planRestore, type FaultLedger } from "./ledger.ts";
+import { waitHealthy } from "../engine/health.ts";
 import { describeHealed, removeNetFault } from "./net-faults.ts";
-import type { CleanupRecord } from "./run-types.ts";
+import type { CleanupRecord } from "../engine/run-types.ts";
 
 export interface RestoreOptions {
   docker: DockerAdapter;

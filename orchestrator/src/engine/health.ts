@@ -1,7 +1,7 @@
 import type { Clock } from "../common/clock.ts";
 import { retryUntil } from "../common/retry.ts";
 import type { DockerAdapter, ServiceState } from "../docker/docker-adapter.ts";
-import { ServiceNotHealthyError } from "./errors.ts";
+import { ServiceNotHealthyError } from "../scenarios/errors.ts";
 
 export interface HealthWaitOptions {
   clock: Clock;
