@@ -3,10 +3,11 @@
  * lab's own containers on the internet and campus networks, with their resolver and routes).
  * Private mail backends, no lasting NET_ADMIN, and keys only where they are used.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { join } from "node:path";
 import Docker from "dockerode";
 import { describe, expect, it } from "vitest";
-import { api, lab, sh, topology } from "./lab.ts";
+import { api, lab, repoRoot, sh, topology } from "./lab.ts";
 
 const docker = new Docker();
 const container = (service: string) => docker.getContainer(`${topology.project}-${service}-1`);
@@ -186,6 +187,20 @@ describe("no lasting NET_ADMIN on the workstations and the proxy", () => {
       if (health !== "healthy") await new Promise((r) => setTimeout(r, 250));
     }
     expect(health).toBe("healthy");
+  });
+});
+
+describe("./l7lab status with the one-shots", () => {
+  it("shows each one-shot as exited with what it is for, and every other service running and healthy", () => {
+    const r = spawnSync(join(repoRoot, "l7lab"), ["status"], { encoding: "utf8", cwd: repoRoot });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout.trim().split("\n").slice(1).map((l) => l.split(/\s+/));
+    for (const s of topology.services) {
+      const row = rows.find((cells) => cells[0] === s.name);
+      expect(row, `${s.name} in: ${r.stdout}`).toBeDefined();
+      if (s.role === "net-init") expect(row!.slice(1, 4).join(" "), s.name).toBe("exited none (one-shot:");
+      else expect(row!.slice(1, 3), s.name).toEqual(["running", "healthy"]);
+    }
   });
 });
 

@@ -42,8 +42,10 @@ async function call<T>(method: string, path: string, payload?: unknown): Promise
 }
 
 async function status(): Promise<void> {
-  const t = await call<{ services: { name: string; hostnames: string[]; networks: { ipv4: string }[]; state: string; health: string }[] }>("GET", "/topology");
-  console.log(table(["service", "state", "health", "addresses", "names"], t.services.map((s) => [s.name, s.state, s.health, s.networks.map((n) => n.ipv4).filter(Boolean).join(" "), s.hostnames.join(" ")])));
+  const t = await call<{ services: { name: string; role: string; description: string; hostnames: string[]; networks: { ipv4: string }[]; state: string; health: string }[] }>("GET", "/topology");
+  // A one-shot (it sets a host's routes) has exited when all is well: say what it is for.
+  const names = (s: (typeof t.services)[number]) => (s.role === "net-init" ? `(${s.description})` : s.hostnames.join(" "));
+  console.log(table(["service", "state", "health", "addresses", "names"], t.services.map((s) => [s.name, s.state, s.health, s.networks.map((n) => n.ipv4).filter(Boolean).join(" "), names(s)])));
 }
 
 async function scenarios(): Promise<void> {
