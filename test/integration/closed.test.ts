@@ -7,19 +7,15 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import Docker from "dockerode";
 import { describe, expect, it } from "vitest";
-import { api, lab, repoRoot, sh, topology } from "./lab.ts";
+import { api, lab, repoRoot, sh, tcpCheck, topology } from "./lab.ts";
 
 const docker = new Docker();
 const container = (service: string) => docker.getContainer(`${topology.project}-${service}-1`);
 
-/** From a service, whether a TCP connection to address:port opens within 3 s ("open" or "closed"). */
-async function tcp(from: string, address: string, port: number): Promise<string> {
-  const r = await sh(from, `timeout 3 bash -c 'exec 3<>/dev/tcp/${address}/${port}' 2>/dev/null && echo open || echo closed`);
-  const answer = r.out.trim();
-  // Anything else (bash missing, the exec failed) is not an answer: it must not pass as "closed".
-  if (r.exitCode !== 0 || (answer !== "open" && answer !== "closed")) throw new Error(`the TCP check from ${from} to ${address}:${port} did not run: exit ${r.exitCode}: ${r.out}`);
-  return answer;
-}
+const tcp = tcpCheck;
+
+/** A mailbox server's address on its domain's private mail backend. */
+const backendAddress = (service: string) => topology.service(service).networks.find((n) => topology.networks.find((x) => x.name === n.network)?.private)!.ipv4;
 
 /** Every address of a service, on every network (the mail backends included). */
 const addresses = (service: string) => topology.service(service).networks.map((n) => n.ipv4);
@@ -116,7 +112,7 @@ describe("mail backends are private: LMTP (24) and Dovecot's auth (12345) answer
     const cases = [["alice", "mailbox-crepes", "internet"], ["bob", "mailbox-hamburger", "campus"]] as const;
     for (const [from, mailbox, network] of cases) {
       const pid = (await container(from).inspect()).State.Pid;
-      const backend = topology.service(mailbox).networks.find((n) => topology.networks.find((x) => x.name === n.network)?.private)!.ipv4;
+      const backend = backendAddress(mailbox);
       const via = topology.addressOf(mailbox, network);
       const ip = (...args: string[]) => execFileSync("nsenter", ["-t", String(pid), "-n", "ip", ...args], { encoding: "utf8" });
       ip("route", "replace", `${backend}/32`, "via", via);
@@ -132,9 +128,9 @@ describe("mail backends are private: LMTP (24) and Dovecot's auth (12345) answer
   });
 
   it("each MTA reaches its own mailbox server's LMTP on the backend (it greets), and not the other domain's", async () => {
-    for (const [mta, own, other] of [["mail-crepes", "crepes-mail-backend", "hamburger-mail-backend"], ["mail-hamburger", "hamburger-mail-backend", "crepes-mail-backend"]] as const) {
-      const ownLmtp = topology.services.find((s) => s.role === "mailbox" && s.networks.some((n) => n.network === own))!.networks.find((n) => n.network === own)!.ipv4;
-      const otherLmtp = topology.services.find((s) => s.role === "mailbox" && s.networks.some((n) => n.network === other))!.networks.find((n) => n.network === other)!.ipv4;
+    for (const [mta, own, other] of [["mail-crepes", "mailbox-crepes", "mailbox-hamburger"], ["mail-hamburger", "mailbox-hamburger", "mailbox-crepes"]] as const) {
+      const ownLmtp = backendAddress(own);
+      const otherLmtp = backendAddress(other);
       const greeting = await sh(mta, `timeout 3 bash -c 'exec 3<>/dev/tcp/${ownLmtp}/24; read -r -t 2 line <&3; echo "$line"; printf "QUIT\\r\\n" >&3'`);
       expect(greeting.out, `${mta} to ${ownLmtp}:24`).toMatch(/^220 /);
       expect(await tcp(mta, otherLmtp, 24), `${mta} to the other domain's ${otherLmtp}:24`).toBe("closed");
@@ -143,7 +139,7 @@ describe("mail backends are private: LMTP (24) and Dovecot's auth (12345) answer
 
   it("Dovecot listens for LMTP and auth on the backend address alone (its own view)", async () => {
     for (const mailbox of mailboxes) {
-      const backend = topology.service(mailbox).networks.find((n) => topology.networks.find((x) => x.name === n.network)?.private)!.ipv4;
+      const backend = backendAddress(mailbox);
       const listeners = (await sh(mailbox, "doveconf -n service/lmtp service/auth | grep -E 'address|port'")).out;
       expect(listeners, mailbox).toMatch(new RegExp(`address = ${backend.replace(/\./g, "\\.")}\\s+port = 24`));
       expect(listeners, mailbox).toMatch(new RegExp(`address = ${backend.replace(/\./g, "\\.")}\\s+port = 12345`));

@@ -23,6 +23,17 @@ export async function sh(service: string, command: string, timeoutMs = 60_000): 
   return { exitCode: r.exitCode, out: r.stdout + r.stderr };
 }
 
+/**
+ * From a service, whether a TCP connection to address:port opens within 3 s: "open" or "closed"
+ * (bash's /dev/tcp). Throws when the check itself did not run, so that a failure never passes as "closed".
+ */
+export async function tcpCheck(from: string, address: string, port: number): Promise<"open" | "closed"> {
+  const r = await sh(from, `timeout 3 bash -c 'exec 3<>/dev/tcp/${address}/${port}' 2>/dev/null && echo open || echo closed`);
+  const answer = r.out.trim();
+  if (r.exitCode !== 0 || (answer !== "open" && answer !== "closed")) throw new Error(`the TCP check from ${from} to ${address}:${port} did not run: exit ${r.exitCode}: ${r.out}`);
+  return answer;
+}
+
 export const apiBase = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`;
 
 export interface Reply<T = unknown> {

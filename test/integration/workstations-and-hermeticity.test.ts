@@ -4,7 +4,7 @@ import { networkInterfaces } from "node:os";
 import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DockerodeAdapter } from "../../orchestrator/src/docker/dockerode-adapter.ts";
-import { topology } from "./lab.ts";
+import { tcpCheck, topology } from "./lab.ts";
 
 const lab = new DockerodeAdapter(topology.project);
 const networkName = (name: string) => `${topology.project}_${name}`;
@@ -117,8 +117,6 @@ describe("the lab is hermetic", () => {
         if (!address) throw new Error(`no IPv4 address on the host's bridge ${bridge}`);
         return address;
       };
-      const connect = (service: string, address: string) =>
-        sh(service, `timeout 3 bash -c 'exec 3<>/dev/tcp/${address}/${port}' 2>/dev/null && echo open || echo closed`);
       // The control: the same server answers on the host's loopback.
       const local = await new Promise<string>((resolve, reject) => {
         const c = createConnection({ host: "127.0.0.1", port }, () => undefined);
@@ -127,7 +125,7 @@ describe("the lab is hermetic", () => {
       });
       expect(local).toBe("host\n");
       for (const [service, network] of [["alice", "internet"], ["bob", "campus"], ["orchestrator", "mgmt"]] as const) {
-        expect((await connect(service, gateway(network))).trim(), `${service} to the host at ${gateway(network)}:${port}`).toBe("closed");
+        expect(await tcpCheck(service, gateway(network), port), `${service} to the host at ${gateway(network)}:${port}`).toBe("closed");
       }
       expect(rules).toMatch(/-A INPUT -i l7-campus -m conntrack ! --ctstate (RELATED,ESTABLISHED|ESTABLISHED,RELATED) -j DROP/);
     } finally {
