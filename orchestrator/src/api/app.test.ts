@@ -253,9 +253,14 @@ describe("API", () => {
       [{ service: "dns-resolver", rateKbit: 10_000_001 }, /from 8 to 10000000 .*got 10000001/],
       [{ service: "dns-resolver", rateKbit: 1500.5 }, /whole number of kbit\/s .*got 1500\.5/],
       [{ service: "dns-resolver", rateKbit: "fast" }, /rateKbit must be number/],
-      [{ service: "dns-resolver", rateKbit: 1500, loss: 10 }, /fault needs either loss \(percent\) or rateKbit \(kbit\/s\), not both/],
-      [{ service: "dns-resolver", rateKbit: 1500, direction: "egress" }, /direction applies only to loss, not to rateKbit/],
-      [{ service: "dns-resolver" }, /fault needs either loss .* or rateKbit .*; it has neither/],
+      [{ service: "dns-resolver", rateKbit: 1500, partition: "dns-hamburger-1" }, /this one mixes a link profile .* and partition/],
+      [{ service: "dns-resolver", rateKbit: 1500, direction: "egress" }, /direction applies only to loss; remove it, or give loss/],
+      [{ service: "dns-resolver" }, /a fault needs one of loss, rateKbit, delayMs .*; it has none/],
+      [{ service: "dns-resolver", rateKbit: 1500, to: "dns-hamburger-1" }, /rateKbit cannot be narrowed to a peer/],
+      [{ service: "dns-resolver", delayMs: 20, to: "dns-resolver" }, /to names "dns-resolver", the service the fault is on/],
+      [{ service: "dns-resolver", delayMs: 20, jitterMs: 5, distribution: "pareto" }, /distribution must be one of uniform, normal; got "pareto"/],
+      [{ service: "dns-resolver", delayMs: 10_001 }, /delayMs must be a number of milliseconds from 0 to 10000; got 10001/],
+      [{ service: "dns-resolver", linkDown: "nowhere" }, /linkDown names network "nowhere", which service "dns-resolver" is not on; its networks: /],
       [{ service: "dns-resolver", rate: 1500 }, /must NOT have additional properties/],
     ];
     for (const [payload, message] of cases) {
@@ -271,7 +276,7 @@ describe("API", () => {
     const doc = (await call({ method: "GET", url: "/api/openapi.json" })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
+      "/api/capabilities", "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
       "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
     ]);
   });

@@ -59,7 +59,7 @@ describe("CLI formatting", () => {
     expect(helpText("/**\n * The CLI.\n *\n *   a   does a\n */\nimport x;\n/** not this */\n")).toBe("The CLI.\n\n  a   does a");
     const help = helpText(readFileSync(new URL("./main.ts", import.meta.url), "utf8"));
     expect(help).toMatch(/^The l7lab CLI/);
-    expect(help).toMatch(/l7lab fault rate <service> <kbit\/s>/);
-    expect(help.split("\n").at(-1)).toMatch(/l7lab fault list \| l7lab fault heal <id>/);
+    expect(help).toMatch(/l7lab fault partition <service> <peer>/);
+    expect(help.split("\n").at(-1)).toMatch(/l7lab fault list \| heal <id> \| heal --all \| capabilities/);
   });
 });

@@ -7,13 +7,13 @@
  *   l7lab run <scenario> [--transcript]   run a scenario, showing each step as it finishes
  *   l7lab show <run-id> [--transcript]    a run's record
  *   l7lab service <name> <action>     stop, start, restart, pause, unpause or kill a service
- *   l7lab fault loss <service> <percent> [both|ingress|egress]   random packet loss on a service
- *   l7lab fault rate <service> <kbit/s>   a rate limit on what it sends (1500, 1500kbit, 1.5mbit)
- *   l7lab fault list | l7lab fault heal <id>   the faults applied by hand; remove one (with counters)
+ *   l7lab fault loss|rate|delay|duplicate|reorder <service> <value> [options]   a link profile
+ *   l7lab fault partition <service> <peer>[,<peer>] [--one-way] | disconnect|link-down <service> <network>
+ *   l7lab fault list | heal <id> | heal --all | capabilities   (FAULT_USAGE in faults.ts says it all)
  */
 import { SERVICE_ACTIONS } from "../docker/docker-adapter.ts";
 import { FINISHED_RUN_STATUSES, type RunStatus } from "../engine/run-types.ts";
-import { faultRow, faultText, healedLine, parseRateKbit, type FaultView, type HealedView } from "./faults.ts";
+import { faultRow, faultText, healedLine, parseFaultCommand, type FaultCommand, type FaultView, type HealedView } from "./faults.ts";
 import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 import { readToken, tokenFile } from "../common/api-token.ts";
 
@@ -85,29 +85,17 @@ async function run(name: string | undefined, transcripts: boolean): Promise<numb
 }
 
 async function fault(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  const usage = "usage: l7lab fault loss <service> <percent> [both|ingress|egress] | l7lab fault rate <service> <kbit/s> | l7lab fault list | l7lab fault heal <id>";
-  switch (sub) {
-    case "loss": {
-      const [service, percent, direction] = rest;
-      if (!service || !percent) throw new CliError(usage);
-      const loss = Number(percent.replace(/%$/, ""));
-      if (!Number.isFinite(loss)) throw new CliError(`the percentage must be a number, like 10; got "${percent}"`);
-      const f = await call<FaultView>("POST", "/faults", { service, loss, ...(direction ? { direction } : {}) });
-      console.log(`${f.id}: ${faultText(f)} on ${f.service} (helper ${f.helper}); remove it with: ./l7lab fault heal ${f.id}`);
-      return 0;
-    }
-    case "rate": {
-      const [service, rate, extra] = rest;
-      if (!service || !rate || extra !== undefined) throw new CliError(usage);
-      let rateKbit: number;
-      try {
-        rateKbit = parseRateKbit(rate);
-      } catch (error) {
-        throw new CliError((error as Error).message);
-      }
-      const f = await call<FaultView>("POST", "/faults", { service, rateKbit });
-      console.log(`${f.id}: ${faultText(f)} on what ${f.service} sends (helper ${f.helper}); remove it with: ./l7lab fault heal ${f.id}`);
+  let command: FaultCommand;
+  try {
+    command = parseFaultCommand(args);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  switch (command.op) {
+    case "apply": {
+      const f = await call<FaultView>("POST", "/faults", command.body);
+      const { id, service, helper, appliedAt: _at, ...spec } = f as FaultView & { appliedAt?: string };
+      console.log(`${id}: ${faultText(spec)} on ${service} (helper ${helper}); remove it with: ./l7lab fault heal ${id}`);
       return 0;
     }
     case "list": {
@@ -117,13 +105,20 @@ async function fault(args: string[]): Promise<number> {
       return 0;
     }
     case "heal": {
-      if (!rest[0]) throw new CliError(usage);
-      const h = await call<HealedView>("DELETE", `/faults/${encodeURIComponent(rest[0])}`);
-      console.log(healedLine(h));
+      console.log(healedLine(await call<HealedView>("DELETE", `/faults/${encodeURIComponent(command.id)}`)));
       return 0;
     }
-    default:
-      throw new CliError(usage);
+    case "heal-all": {
+      const list = await call<FaultView[]>("GET", "/faults");
+      if (list.length === 0) console.log("no faults applied by hand");
+      for (const f of list) console.log(`${f.id}: ${healedLine(await call<HealedView>("DELETE", `/faults/${encodeURIComponent(f.id)}`))}`);
+      return 0;
+    }
+    case "capabilities": {
+      const caps = await call<{ kinds: Record<string, { backend: string; available: boolean }> }>("GET", "/capabilities");
+      console.log(table(["kind", "available", "how"], Object.entries(caps.kinds).map(([kind, k]) => [kind, k.available ? "yes" : "no", k.backend])));
+      return 0;
+    }
   }
 }
 
@@ -152,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case "fault":
-      return fault(args);
+      return fault(rest.filter((a) => a !== "--transcript"));
     case undefined:
     case "help":
       console.log(helpText((await import("node:fs")).readFileSync(new URL(import.meta.url), "utf8")));

@@ -38,6 +38,14 @@ export interface NetFaultHandle {
   args: string[];
 }
 
+/** What the kernel offers network faults: `net-fault.sh capabilities`, one yes or no each. */
+export interface NetFaultCapabilities {
+  netem: boolean;
+  nfqueue: boolean;
+  statistic: boolean;
+  tbf: boolean;
+}
+
 export interface DockerAdapter {
   /** Every container of the compose project, one per service. */
   listServices(): Promise<ServiceState[]>;
@@ -54,6 +62,8 @@ export interface DockerAdapter {
   netFaultStats(handle: NetFaultHandle): Promise<Record<string, number>>;
   /** Stops the helper, which removes the fault, then removes the helper container. */
   removeNetFault(handle: NetFaultHandle): Promise<void>;
+  /** What this kernel offers network faults (netem, NFQUEUE, ...), asked once of a throwaway helper. */
+  netFaultCapabilities(): Promise<NetFaultCapabilities>;
   /** Removes every fault helper of the project left by an earlier orchestrator (crash, kill). Returns their names. */
   removeStrayNetFaults(): Promise<string[]>;
 }

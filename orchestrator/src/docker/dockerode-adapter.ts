@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import Docker from "dockerode";
 import { DockerError, L7labError } from "../common/errors.ts";
-import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, NetFaultHandle, ServiceAction, ServiceState } from "./docker-adapter.ts";
+import type { ContainerHealth, DockerAdapter, ExecResult, LogLine, NetFaultCapabilities, NetFaultHandle, ServiceAction, ServiceState } from "./docker-adapter.ts";
 import type { ProberSession } from "../prober/link.ts";
 import { parseDockerLogs } from "./docker-log.ts";
 import { DockerodeNetFaults } from "../faults/net-fault-helpers.ts";
@@ -220,6 +220,15 @@ export class DockerodeAdapter implements DockerAdapter {
 
   removeNetFault(handle: NetFaultHandle): Promise<void> {
     return DockerodeNetFaults.remove(this, this.#docker, this.#options, handle);
+  }
+
+  #capabilities: Promise<NetFaultCapabilities> | undefined;
+  netFaultCapabilities(): Promise<NetFaultCapabilities> {
+    this.#capabilities ??= DockerodeNetFaults.capabilities(this, this.#docker, this.#options).catch((error: unknown) => {
+      this.#capabilities = undefined; // asked again next time
+      throw error;
+    });
+    return this.#capabilities;
   }
 
   removeStrayNetFaults(): Promise<string[]> {

@@ -155,7 +155,7 @@ describe("fault and heal steps", () => {
       heldMs: expect.any(Number) as unknown as number,
       counters: { sentBytes: 150_000, sentPackets: 100, dropped: 3, overlimits: 40 },
     });
-    expect(run.steps[2]!.transcript[0]!.text).toMatch(/^removed rate 1500 kbit\/s on dns-resolver after \d+ ms: sent 150000 bytes in 100 packets, dropped 3, held back 40 times$/);
+    expect(run.steps[2]!.transcript[0]!.text).toMatch(/^removed rate 1500 kbit\/s on dns-resolver after \d+ ms: sent 150000 bytes in 100 packets, dropped 3 \(queue full\), held back 40 times$/);
     expect(Object.keys(run.steps[4]!.result as object).sort()).toEqual(["counters", "direction", "fault", "heldMs", "loss", "service"]);
     expect(docker.calls.filter((c) => /fault/.test(c))).toEqual([
       "netfault dns-resolver rate 1500",
@@ -191,24 +191,35 @@ describe("fault and heal steps", () => {
     expect(run.steps[1]!.transcript[0]!.text).toMatch(/^removed rate 1500 kbit\/s on dns-resolver after \d+ ms \(its counters could not be read\)$/);
   });
 
-  it("refuses at load time a fault with both loss and rateKbit, neither, a direction with rateKbit, or a bad rate, naming the choices", () => {
+  it("refuses at load time a fault that mixes families, has none, a field without what it needs, a bad value, or a name the lab does not have, naming the choices", () => {
     const { check } = setup();
     const result = check([
-      { id: "both", fault: { service: "dns-resolver", loss: 10, rateKbit: 1500 } },
+      { id: "mixed", fault: { service: "dns-resolver", loss: 10, partition: "dns-hamburger-1" } },
       { id: "neither", fault: { service: "dns-hamburger-1" } },
       { id: "dir", fault: { service: "dns-hamburger-2", rateKbit: 1500, direction: "egress" } },
       { id: "low", fault: { service: "dns-hamburger-1", rateKbit: 7 } },
       { id: "frac", fault: { service: "dns-hamburger-2", rateKbit: 1500.5 } },
       { id: "typo", fault: { service: "dns-resolver", rate: 1500 } },
+      { id: "peer", fault: { service: "dns-resolver", delayMs: 10, to: "nowhere" } },
+      { id: "self", fault: { service: "dns-resolver", partition: ["dns-resolver"] } },
+      { id: "net", fault: { service: "dns-resolver", linkDown: "campus" } },
+      { id: "us", fault: { service: "dns-hamburger-1", delayMs: 0.0001 } },
     ]);
-    expect(result.ok ? [] : result.problems).toEqual([
-      'step "both": fault needs either loss (percent) or rateKbit (kbit/s), not both (one network fault per service at a time)',
-      'step "neither": fault needs either loss (percent of packets dropped at random) or rateKbit (kbit/s, a rate limit); it has neither',
-      'step "dir": direction applies only to loss, not to rateKbit; remove it (a rate limit shapes what the service sends on each of its interfaces)',
+    const problems = result.ok ? [] : result.problems;
+    expect(problems.slice(0, 6)).toEqual([
+      expect.stringMatching(/^step "mixed": a fault is one of .*; this one mixes a link profile .* and partition/),
+      expect.stringMatching(/^step "neither": a fault needs one of loss, rateKbit, delayMs .*; it has none$/),
+      'step "dir": direction applies only to loss; remove it, or give loss (percent)',
       'step "low": field "fault.rateKbit" must be >= 8; got 7',
       'step "frac": field "fault.rateKbit" must be integer; got 1500.5',
-      'step "typo": field "fault" has unknown field "rate". Valid fields are "direction", "loss", "rateKbit" and "service"',
-      'step "typo": fault needs either loss (percent of packets dropped at random) or rateKbit (kbit/s, a rate limit); it has neither',
+      expect.stringMatching(/^step "typo": field "fault" has unknown field "rate"\. Valid fields are "delayMs", "direction", "disconnect", /),
+    ]);
+    expect(problems.slice(6)).toEqual([
+      expect.stringMatching(/^step "typo": a fault needs one of/),
+      expect.stringMatching(/^step "peer": to names unknown service "nowhere"; valid services: dns-hamburger-1, dns-hamburger-2, dns-resolver$/),
+      'step "self": partition names "dns-resolver", the service the fault is on; name another service',
+      expect.stringMatching(/^step "net": linkDown names network "campus", which service "dns-resolver" is not on; its networks: /),
+      'step "us": delayMs is applied to the microsecond: give at most 3 decimals; got 0.0001',
     ]);
   });
 

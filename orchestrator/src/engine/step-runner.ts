@@ -15,7 +15,7 @@ import type { ErrorInfo } from "./run-types.ts";
 import { formatValue } from "../scenarios/format.ts";
 import { lookupPath } from "../scenarios/path.ts";
 import { reconcile } from "./reconcile.ts";
-import { applyNetFault, describeHealed, faultFields, removeNetFault } from "../faults/net-faults.ts";
+import { applyNetFault, describeHealed, removeNetFault } from "../faults/net-faults.ts";
 import type { Assertion, AssertStep, ExecStep, FaultStep, HealStep, ProbeStep, ReconcileStep, ServiceStep, Step, WaitStep } from "../scenarios/schema.ts";
 import { probeParams } from "../scenarios/probe-params.ts";
 import { interpolate } from "../scenarios/templates.ts";
@@ -156,10 +156,10 @@ async function runFault(step: FaultStep, env: StepEnv): Promise<StepOutcome> {
   const transcript = new Transcript(() => env.clock.now());
   // Not raced against the signal: a half-applied fault would race the cleanup. The ledger has it
   // as soon as it is applied, so the end of the run removes it whatever happens next.
-  const entry = await applyNetFault(step, env.docker, env.clock, env.ledger);
+  const entry = await applyNetFault(step, env.docker, env.topology, env.clock, env.ledger);
   transcript.note(entry.service, `applied ${describeNetFault(entry.fault)} on ${entry.service} (helper ${entry.handle.helper})`);
-  // { service, loss, direction, helper } or { service, rateKbit, helper }
-  const result = { service: entry.service, ...faultFields(entry.fault), helper: entry.handle.helper };
+  // { service, ...the fault's fields, helper }
+  const result = { service: entry.service, ...entry.fault, helper: entry.handle.helper };
   return { status: "passed", result, assertions: [], transcript: transcript.lines };
 }
 

@@ -1,21 +1,19 @@
 import type { Clock } from "../common/clock.ts";
 import { InvalidInputError, L7labError, UnknownNameError } from "../common/errors.ts";
 import type { DockerAdapter } from "../docker/docker-adapter.ts";
-import { describeNetFault, LOSS_DIRECTIONS, netFaultProblems, netFaultSpec, type LossDirection, type NetFaultFields } from "./net-fault-args.ts";
+import { describeNetFault, LOSS_DIRECTIONS, netFaultProblems, netFaultSpec, type NetFaultFields, type NetFaultSpec } from "./net-fault-args.ts";
+import { netFaultTargetProblems } from "./targets.ts";
 import type { Topology } from "../lab/topology.ts";
 import type { NetFaultEntry } from "./ledger.ts";
-import { faultFields, removeNetFault, startNetFault, type HealedFault } from "./net-faults.ts";
+import { removeNetFault, startNetFault, type HealedFault } from "./net-faults.ts";
 
-/**
- * A network fault applied by hand (API or CLI), as the API shows it: random loss
- * ({ loss, direction }) or a rate limit ({ rateKbit }).
- */
-export type ManualFault = { id: string; service: string; helper: string; appliedAt: string } & ({ loss: number; direction: LossDirection } | { rateKbit: number });
+/** A network fault applied by hand (API or CLI), as the API shows it: its id, service, helper and fields. */
+export type ManualFault = { id: string; service: string; helper: string; appliedAt: string } & NetFaultSpec;
 
 const view = (e: NetFaultEntry): ManualFault => ({
   id: e.stepId,
   service: e.service,
-  ...faultFields(e.fault),
+  ...e.fault,
   helper: e.handle.helper,
   appliedAt: new Date(e.appliedAt).toISOString(),
 });
@@ -45,14 +43,15 @@ export class ManualFaults {
   }
 
   /**
-   * Applies { service, loss, direction? } or { service, rateKbit }. Checks everything first: a bad
-   * request changes nothing. One fault per service, whatever its kind.
+   * Applies { service, ...fault fields }. Checks everything first: a bad request changes nothing.
+   * One fault per service, whatever its kind.
    */
   async apply(body: { service: string } & NetFaultFields): Promise<ManualFault> {
     this.#topology.service(body.service);
     const reason = this.#topology.protectedReason(body.service);
     if (reason) throw new L7labError("PROTECTED_SERVICE", 409, reason, { service: body.service });
     const problems = netFaultProblems(body);
+    if (problems.length === 0) problems.push(...netFaultTargetProblems(body.service, body, this.#topology));
     if (problems.length > 0) throw new InvalidInputError("the fault", problems);
     if (this.#starting.has(body.service)) {
       throw new L7labError("FAULT_EXISTS", 409, `a network fault is being applied to service "${body.service}" right now; wait for it, then remove it first`, { service: body.service });
@@ -64,7 +63,7 @@ export class ManualFaults {
     const id = `f${++this.#next}`;
     this.#starting.add(body.service);
     try {
-      const entry = await startNetFault(id, body.service, netFaultSpec(body), this.#docker, this.#clock);
+      const entry = await startNetFault(id, body.service, netFaultSpec(body), this.#docker, this.#topology, this.#clock);
       this.#faults.set(id, entry);
       return view(entry);
     } finally {

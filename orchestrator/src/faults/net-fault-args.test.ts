@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   describeNetFault,
+  faultCounters,
   lossArgs,
   lossCounters,
   lossProblems,
@@ -77,36 +78,94 @@ describe("rateArgs", () => {
   });
 });
 
-describe("a fault of either kind", () => {
-  it("needs exactly one of loss and rateKbit, and direction only with loss", () => {
-    expect(netFaultChoiceProblems({ loss: 10, rateKbit: 1500 })).toEqual(["fault needs either loss (percent) or rateKbit (kbit/s), not both (one network fault per service at a time)"]);
-    expect(netFaultChoiceProblems({})).toEqual(["fault needs either loss (percent of packets dropped at random) or rateKbit (kbit/s, a rate limit); it has neither"]);
-    expect(netFaultChoiceProblems({ direction: "egress" })).toHaveLength(1);
-    expect(netFaultChoiceProblems({ rateKbit: 1500, direction: "egress" })).toEqual([
-      "direction applies only to loss, not to rateKbit; remove it (a rate limit shapes what the service sends on each of its interfaces)",
+describe("a fault of any kind", () => {
+  it("takes one family per fault (a link profile, a partition, a disconnect or a link down), each field with what it needs", () => {
+    expect(netFaultChoiceProblems({})).toEqual([expect.stringMatching(/^a fault needs one of loss, rateKbit, delayMs \(with jitterMs\), duplicate, reorder; or partition, disconnect or linkDown; it has none$/)]);
+    expect(netFaultChoiceProblems({ loss: 10, partition: "www" })).toEqual([expect.stringMatching(/this one mixes a link profile .* and partition \(one network fault per service at a time\)/)]);
+    expect(netFaultChoiceProblems({ disconnect: "campus", linkDown: "campus" })).toEqual([expect.stringMatching(/mixes disconnect and linkDown/)]);
+    expect(netFaultChoiceProblems({ direction: "egress" })).toEqual([expect.stringMatching(/it has none/)]);
+    expect(netFaultChoiceProblems({ rateKbit: 1500, direction: "egress" })).toEqual(["direction applies only to loss; remove it, or give loss (percent)"]);
+    expect(netFaultChoiceProblems({ jitterMs: 5, loss: 1 })).toEqual(["jitterMs is a spread around delayMs; give delayMs too (0 is allowed)"]);
+    expect(netFaultChoiceProblems({ delayMs: 5, distribution: "normal" })).toEqual(["distribution applies only to jitterMs; remove it, or give jitterMs"]);
+    expect(netFaultChoiceProblems({ duplicate: 5, gapMs: 3 })).toEqual(["gapMs applies only to reorder; remove it, or give reorder (percent)"]);
+    expect(netFaultChoiceProblems({ rateKbit: 1500, to: "www" })).toEqual([expect.stringMatching(/rateKbit cannot be narrowed to a peer/)]);
+    expect(netFaultChoiceProblems({ disconnect: "campus", oneWay: true })).toEqual(["oneWay applies only to partition; remove it"]);
+    expect(netFaultChoiceProblems({ partition: "www", to: "www" })).toEqual([expect.stringMatching(/to narrows a link profile/)]);
+    expect(netFaultChoiceProblems({ loss: 10, direction: "egress", rateKbit: 1500, delayMs: 100, jitterMs: 10, duplicate: 1, reorder: 2, gapMs: 5, to: "www" })).toEqual([
+      expect.stringMatching(/rateKbit cannot be narrowed/),
     ]);
-    expect(netFaultChoiceProblems({ loss: 10, direction: "egress" })).toEqual([]);
-    expect(netFaultChoiceProblems({ rateKbit: 1500 })).toEqual([]);
+    expect(netFaultChoiceProblems({ loss: 2, rateKbit: 1500, delayMs: 100, jitterMs: 10 })).toEqual([]);
   });
 
   it("checks the values once the choice is right", () => {
     expect(netFaultProblems({ loss: 0 })).toEqual(["loss must be a percentage more than 0 and at most 100; got 0"]);
     expect(netFaultProblems({ loss: 10, direction: "up" })).toEqual(['direction must be one of both, ingress, egress; got "up"']);
     expect(netFaultProblems({ rateKbit: 4 })).toEqual(["rateKbit must be a whole number of kbit/s from 8 to 10000000 (10 Gbit/s); got 4"]);
-    expect(netFaultProblems({ loss: 0, rateKbit: 4 })).toEqual([expect.stringMatching(/not both/)]);
-    expect(netFaultProblems({ rateKbit: 1500 })).toEqual([]);
+    expect(netFaultProblems({ delayMs: -1 })).toEqual(["delayMs must be a number of milliseconds from 0 to 10000; got -1"]);
+    expect(netFaultProblems({ delayMs: 10001 })).toEqual(["delayMs must be a number of milliseconds from 0 to 10000; got 10001"]);
+    expect(netFaultProblems({ delayMs: 0.0005 })).toEqual(["delayMs is applied to the microsecond: give at most 3 decimals; got 0.0005"]);
+    expect(netFaultProblems({ delayMs: 100, jitterMs: 10, distribution: "pareto" })).toEqual(['distribution must be one of uniform, normal; got "pareto"']);
+    expect(netFaultProblems({ duplicate: 101 })).toEqual(["duplicate must be a percentage more than 0 and at most 100; got 101"]);
+    expect(netFaultProblems({ reorder: 0 })).toEqual(["reorder must be a percentage more than 0 and at most 100; got 0"]);
+    expect(netFaultProblems({ partition: [] })).toEqual([expect.stringMatching(/partition must be a service name or a list of 1 to 16 service names; got \[\]/)]);
+    expect(netFaultProblems({ partition: ["a", "a"] })).toEqual(['partition names a service twice: ["a","a"]']);
+    expect(netFaultProblems({ partition: "www", oneWay: "yes" })).toEqual(['oneWay must be true or false; got "yes"']);
+    expect(netFaultProblems({ linkDown: "" })).toEqual([expect.stringMatching(/linkDown must be a network name/)]);
+    expect(netFaultProblems({ loss: 0, rateKbit: 4 })).toHaveLength(2);
+    expect(netFaultProblems({ delayMs: 100.5, jitterMs: 0.125, distribution: "normal", reorder: 25, gapMs: 5 })).toEqual([]);
   });
 
-  it("becomes a spec (direction defaults to both), net-fault.sh arguments and a description", () => {
+  it("becomes a spec with its defaults, and a description", () => {
     expect(netFaultSpec({ loss: 10 })).toEqual({ loss: 10, direction: "both" });
     expect(netFaultSpec({ loss: 5, direction: "egress" })).toEqual({ loss: 5, direction: "egress" });
     expect(netFaultSpec({ rateKbit: 1500 })).toEqual({ rateKbit: 1500 });
-    expect(() => netFaultSpec({ rateKbit: 1500, loss: 1 })).toThrow(/not both/);
-    expect(netFaultArgs({ loss: 10, direction: "both" })).toEqual(["loss", "10", "both"]);
-    expect(netFaultArgs({ rateKbit: 1500 })).toEqual(["rate", "1500"]);
+    expect(netFaultSpec({ delayMs: 100, jitterMs: 10 })).toEqual({ delayMs: 100, jitterMs: 10, distribution: "uniform" });
+    expect(netFaultSpec({ reorder: 5 })).toEqual({ reorder: 5, gapMs: 10 });
+    expect(netFaultSpec({ partition: "dns-root" })).toEqual({ partition: ["dns-root"], oneWay: false });
+    expect(() => netFaultSpec({ rateKbit: 1500, to: "www" })).toThrow(/cannot be narrowed/);
     expect(describeNetFault({ loss: 10, direction: "both" })).toBe("loss 10% both");
     expect(describeNetFault({ loss: 0.5, direction: "ingress" })).toBe("loss 0.5% ingress");
     expect(describeNetFault({ rateKbit: 1500 })).toBe("rate 1500 kbit/s");
+    expect(describeNetFault({ loss: 2, direction: "both", rateKbit: 1500, delayMs: 100, jitterMs: 10, distribution: "normal", to: "www" })).toBe(
+      "loss 2% both, rate 1500 kbit/s, delay 100 ms jitter 10 ms normal to www",
+    );
+    expect(describeNetFault({ duplicate: 1, reorder: 5, gapMs: 10 })).toBe("duplicate 1%, reorder 5% gap 10 ms");
+    expect(describeNetFault({ partition: ["dns-root", "dns-tld"], oneWay: true })).toBe("one-way partition from dns-root, dns-tld");
+    expect(describeNetFault({ disconnect: "campus" })).toBe("cut from network campus");
+    expect(describeNetFault({ linkDown: "campus" })).toBe("link down on network campus");
+  });
+
+  it("becomes net-fault.sh arguments: the short forms for a lone loss or rate, a profile otherwise, with the peers' addresses", () => {
+    expect(netFaultArgs({ loss: 10, direction: "both" })).toEqual(["loss", "10", "both"]);
+    expect(netFaultArgs({ rateKbit: 1500 })).toEqual(["rate", "1500"]);
+    const profile = { loss: 2, direction: "egress", rateKbit: 1500, delayMs: 100.5, jitterMs: 10, distribution: "normal", duplicate: 1, reorder: 5, gapMs: 20 } as const;
+    expect(netFaultArgs(profile)).toEqual(
+      ["profile", "--loss", "2", "--direction", "egress", "--rate", "1500", "--delay-us", "100500", "--jitter-us", "10000", "--distribution", "normal", "--duplicate", "1", "--reorder", "5", "--gap-us", "20000", "--backend", "nfqueue"],
+    );
+    expect(netFaultArgs({ delayMs: 50 }, { peers: [] }, "netem")).toEqual(["profile", "--delay-us", "50000", "--backend", "netem"]);
+    // Narrowed to a peer, the delay line does it even where netem is: netem cannot match a peer.
+    expect(netFaultArgs({ delayMs: 50, to: "www" }, { peers: ["10.0.0.80/32", "10.9.0.80/32"] }, "netem")).toEqual(
+      ["profile", "--delay-us", "50000", "--backend", "nfqueue", "--peer", "10.0.0.80/32", "--peer", "10.9.0.80/32"],
+    );
+    expect(netFaultArgs({ loss: 5, direction: "both", to: "www" }, { peers: ["10.0.0.80/32"] })).toEqual(["profile", "--loss", "5", "--direction", "both", "--peer", "10.0.0.80/32"]);
+    expect(() => netFaultArgs({ delayMs: 50, to: "www" })).toThrow(/the addresses of "www" are needed/);
+    expect(netFaultArgs({ partition: ["dns-root"], oneWay: false }, { peers: ["10.0.0.10/32"] })).toEqual(["cut", "--peer", "10.0.0.10/32"]);
+    expect(netFaultArgs({ partition: ["dns-root"], oneWay: true }, { peers: ["10.0.0.10/32"] })).toEqual(["cut", "--one-way", "--peer", "10.0.0.10/32"]);
+    expect(netFaultArgs({ disconnect: "campus" }, { peers: [], ownAddress: "10.1.0.10" })).toEqual(["cut", "--net", "10.1.0.10"]);
+    expect(netFaultArgs({ linkDown: "campus" }, { peers: [], ownAddress: "10.1.0.10" })).toEqual(["linkdown", "10.1.0.10"]);
+    expect(() => netFaultArgs({ linkDown: "campus" })).toThrow(/own address/);
+  });
+
+  it("keeps the counters of the fault's own kinds, flat", () => {
+    const stats = parseNetFaultStats("ingress_seen 10\ningress_dropped 1\negress_seen 0\negress_dropped 0\nrate_sent_bytes 5\ndelay_seen 7\ndelay_sent 7\ndelay_duplicated 2\ndelay_held_max 3\ncut_in_dropped 4\ncut_out_dropped 6\n");
+    expect(faultCounters({ loss: 10, direction: "both", delayMs: 5 }, stats)).toEqual({
+      ingressSeen: 10, ingressDropped: 1, egressSeen: 0, egressDropped: 0, measuredPercent: 10,
+      delayedPackets: 7, releasedPackets: 7, delayDropped: 0, duplicated: 2, reordered: 0, heldMax: 3,
+    });
+    expect(faultCounters({ rateKbit: 1500 }, stats)).toEqual({ sentBytes: 5, sentPackets: 0, dropped: 0, overlimits: 0 });
+    expect(faultCounters({ partition: ["www"] }, stats)).toEqual({ cutInDropped: 4, cutOutDropped: 6 });
+    expect(faultCounters({ disconnect: "campus" }, stats)).toEqual({ cutInDropped: 4, cutOutDropped: 6 });
+    expect(faultCounters({ linkDown: "campus" }, stats)).toEqual({});
   });
 });
 

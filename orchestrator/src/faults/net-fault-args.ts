@@ -58,52 +58,227 @@ export function rateArgs(spec: RateSpec): string[] {
   return ["rate", String(spec.rateKbit)];
 }
 
-/** A network fault as scenarios, the ledger and the API hold it: random loss or a rate limit. */
-export type NetFaultSpec = { loss: number; direction: LossDirection } | RateSpec;
-export type NetFaultKind = "loss" | "rate";
+/** The spreads a jitter can have: uniform on [-J, +J], or normal with standard deviation J (netem's). */
+export const DISTRIBUTIONS = ["uniform", "normal"] as const;
+export type Distribution = (typeof DISTRIBUTIONS)[number];
 
-export const isRateFault = (spec: NetFaultSpec): spec is RateSpec => "rateKbit" in spec;
+/** The largest delay, jitter or reordering gap, in ms. */
+export const DELAY_MS_MAX = 10_000;
+/** The reordering gap when none is given, in ms. */
+export const DEFAULT_GAP_MS = 10;
+/** The most peers a partition names. */
+export const PARTITION_PEERS_MAX = 16;
 
-/** The fields a fault is given as (a scenario's fault step, an API request), not yet checked. */
-export interface NetFaultFields {
-  loss?: unknown;
-  rateKbit?: unknown;
-  direction?: unknown;
+/**
+ * A network fault as scenarios, the ledger and the API hold it. Either a link profile (any of
+ * loss, rateKbit, delayMs with jitterMs, duplicate, reorder; optionally narrowed `to` a peer
+ * service), or a partition from peer services, or a service cut from a whole network
+ * (disconnect), or one of its links down (linkDown).
+ */
+export interface NetFaultSpec {
+  /** Percent of packets dropped at random; direction says which. */
+  loss?: number;
+  direction?: LossDirection;
+  /** A rate limit on what the service sends, in kbit/s. */
+  rateKbit?: number;
+  /** Added to everything the service sends, in ms (a round trip to it grows by this much). */
+  delayMs?: number;
+  /** A random part of the delay, in ms, spread as `distribution` says (uniform by default). */
+  jitterMs?: number;
+  distribution?: Distribution;
+  /** Percent of packets sent twice. */
+  duplicate?: number;
+  /** Percent of packets held back gapMs (default 10), so that later ones overtake them. */
+  reorder?: number;
+  gapMs?: number;
+  /** Only traffic to (and for ingress loss, from) this service suffers the profile. */
+  to?: string;
+  /** The services this one is partitioned from: nothing passes either way (oneWay: only from this one to them). */
+  partition?: string[];
+  oneWay?: boolean;
+  /** A network this service is cut from: nothing passes on its interface there. */
+  disconnect?: string;
+  /** A network whose interface on this service goes down (and up again when healed). */
+  linkDown?: string;
 }
 
-/** Problems with which fields a fault has: exactly one of loss and rateKbit, direction only with loss. */
+/** The four families of network fault; a service holds one fault, of one family, at a time. */
+export type NetFaultKind = "profile" | "partition" | "disconnect" | "linkDown";
+
+const PROFILE_FIELDS = ["loss", "direction", "rateKbit", "delayMs", "jitterMs", "distribution", "duplicate", "reorder", "gapMs", "to"] as const;
+/** The fields that ask for the delay line (or netem). */
+const DELAY_FIELDS = ["delayMs", "jitterMs", "duplicate", "reorder"] as const;
+
+export function netFaultKind(spec: NetFaultSpec): NetFaultKind {
+  if (spec.partition !== undefined) return "partition";
+  if (spec.disconnect !== undefined) return "disconnect";
+  if (spec.linkDown !== undefined) return "linkDown";
+  return "profile";
+}
+
+/** Does the profile need the delay line (or netem)? */
+export const needsDelayLine = (spec: NetFaultSpec): boolean => DELAY_FIELDS.some((f) => spec[f] !== undefined);
+
+/** The fields a fault is given as (a scenario's fault step, an API request), not yet checked. */
+export type NetFaultFields = { [K in keyof NetFaultSpec]?: unknown };
+
+const KINDS_HINT = "loss, rateKbit, delayMs (with jitterMs), duplicate, reorder; or partition, disconnect or linkDown";
+
+/** Problems with which fields a fault has (one family, each field with what it needs). */
 export function netFaultChoiceProblems(given: NetFaultFields): string[] {
-  const hasLoss = given.loss !== undefined;
-  const hasRate = given.rateKbit !== undefined;
-  if (hasLoss && hasRate) return ["fault needs either loss (percent) or rateKbit (kbit/s), not both (one network fault per service at a time)"];
-  if (!hasLoss && !hasRate) return ["fault needs either loss (percent of packets dropped at random) or rateKbit (kbit/s, a rate limit); it has neither"];
-  if (hasRate && given.direction !== undefined) return ["direction applies only to loss, not to rateKbit; remove it (a rate limit shapes what the service sends on each of its interfaces)"];
+  const has = (k: keyof NetFaultSpec) => given[k] !== undefined;
+  const families = [
+    PROFILE_FIELDS.some((f) => has(f) && f !== "to" && f !== "direction" && f !== "distribution" && f !== "gapMs") ? "a link profile (loss, rateKbit, delayMs, duplicate, reorder)" : undefined,
+    has("partition") ? "partition" : undefined,
+    has("disconnect") ? "disconnect" : undefined,
+    has("linkDown") ? "linkDown" : undefined,
+  ].filter((f): f is string => f !== undefined);
+  if (families.length > 1) return [`a fault is one of ${KINDS_HINT}; this one mixes ${families.join(" and ")} (one network fault per service at a time)`];
+  if (families.length === 0) return [`a fault needs one of ${KINDS_HINT}; it has none`];
+  const problems: string[] = [];
+  if (has("direction") && !has("loss")) problems.push("direction applies only to loss; remove it, or give loss (percent)");
+  if (has("jitterMs") && !has("delayMs")) problems.push("jitterMs is a spread around delayMs; give delayMs too (0 is allowed)");
+  if (has("distribution") && !has("jitterMs")) problems.push("distribution applies only to jitterMs; remove it, or give jitterMs");
+  if (has("gapMs") && !has("reorder")) problems.push("gapMs applies only to reorder; remove it, or give reorder (percent)");
+  if (has("to") && has("rateKbit")) problems.push("rateKbit cannot be narrowed to a peer with to (it shapes the service's whole interfaces); remove one");
+  if (has("oneWay") && !has("partition")) problems.push("oneWay applies only to partition; remove it");
+  if (has("to") && families[0] !== PROFILE_FAMILY) problems.push("to narrows a link profile (loss, delayMs, duplicate, reorder) to one peer; a partition names its peers itself");
+  return problems;
+}
+const PROFILE_FAMILY = "a link profile (loss, rateKbit, delayMs, duplicate, reorder)";
+
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+
+function percentProblem(name: string, v: unknown): string[] {
+  if (!isNumber(v) || v <= 0 || v > 100) return [`${name} must be a percentage more than 0 and at most 100; got ${JSON.stringify(v)}`];
+  if (Number(v.toFixed(4)) < LOSS_PERCENT_MIN) return [`${name} must be at least ${LOSS_PERCENT_MIN} percent (it is applied to 4 decimals); got ${v}`];
   return [];
+}
+
+function msProblem(name: string, v: unknown): string[] {
+  if (!isNumber(v) || v < 0 || v > DELAY_MS_MAX) return [`${name} must be a number of milliseconds from 0 to ${DELAY_MS_MAX}; got ${JSON.stringify(v)}`];
+  if (Math.round(v * 1000) !== v * 1000 && Math.abs(Math.round(v * 1000) - v * 1000) > 1e-6) return [`${name} is applied to the microsecond: give at most 3 decimals; got ${v}`];
+  return [];
+}
+
+function serviceNameProblem(name: string, v: unknown): string[] {
+  return typeof v === "string" && v.length > 0 ? [] : [`${name} must be a service name; got ${JSON.stringify(v)}`];
 }
 
 /** Problems with a fault as given: its choice of fields, then their values. None when it is valid. */
 export function netFaultProblems(given: NetFaultFields): string[] {
   const choice = netFaultChoiceProblems(given);
   if (choice.length > 0) return choice;
-  return given.rateKbit !== undefined ? rateProblems({ rateKbit: given.rateKbit }) : lossProblems({ percent: given.loss, direction: given.direction });
+  const problems: string[] = [];
+  if (given.loss !== undefined || given.direction !== undefined) problems.push(...lossProblems({ percent: given.loss, direction: given.direction }));
+  if (given.rateKbit !== undefined) problems.push(...rateProblems({ rateKbit: given.rateKbit }));
+  for (const f of ["delayMs", "jitterMs", "gapMs"] as const) if (given[f] !== undefined) problems.push(...msProblem(f, given[f]));
+  if (given.distribution !== undefined && !(DISTRIBUTIONS as readonly unknown[]).includes(given.distribution)) {
+    problems.push(`distribution must be one of ${DISTRIBUTIONS.join(", ")}; got ${JSON.stringify(given.distribution)}`);
+  }
+  for (const f of ["duplicate", "reorder"] as const) if (given[f] !== undefined) problems.push(...percentProblem(f, given[f]));
+  if (given.to !== undefined) problems.push(...serviceNameProblem("to", given.to));
+  if (given.partition !== undefined) {
+    const p = given.partition;
+    const list = typeof p === "string" ? [p] : p;
+    if (!Array.isArray(list) || list.length === 0 || list.length > PARTITION_PEERS_MAX || !list.every((s) => typeof s === "string" && s.length > 0)) {
+      problems.push(`partition must be a service name or a list of 1 to ${PARTITION_PEERS_MAX} service names; got ${JSON.stringify(p)}`);
+    } else if (new Set(list).size !== list.length) {
+      problems.push(`partition names a service twice: ${JSON.stringify(p)}`);
+    }
+  }
+  if (given.oneWay !== undefined && typeof given.oneWay !== "boolean") problems.push(`oneWay must be true or false; got ${JSON.stringify(given.oneWay)}`);
+  for (const f of ["disconnect", "linkDown"] as const) {
+    if (given[f] !== undefined && (typeof given[f] !== "string" || given[f] === "")) problems.push(`${f} must be a network name; got ${JSON.stringify(given[f])}`);
+  }
+  return problems;
 }
 
-/** The spec of a fault whose fields netFaultProblems accepted; direction defaults to both. */
+/** The spec of a fault whose fields netFaultProblems accepted: defaults filled in, a lone partition peer made a list. */
 export function netFaultSpec(given: NetFaultFields): NetFaultSpec {
   const problems = netFaultProblems(given);
   if (problems.length > 0) throw new RangeError(problems.join("; "));
-  if (given.rateKbit !== undefined) return { rateKbit: given.rateKbit as number };
-  return { loss: given.loss as number, direction: (given.direction ?? "both") as LossDirection };
+  const g = given as NetFaultSpec & { partition?: string | string[] };
+  const spec: NetFaultSpec = {};
+  if (g.loss !== undefined) Object.assign(spec, { loss: g.loss, direction: g.direction ?? "both" });
+  if (g.rateKbit !== undefined) spec.rateKbit = g.rateKbit;
+  if (g.delayMs !== undefined) spec.delayMs = g.delayMs;
+  if (g.jitterMs !== undefined) Object.assign(spec, { jitterMs: g.jitterMs, distribution: g.distribution ?? "uniform" });
+  if (g.duplicate !== undefined) spec.duplicate = g.duplicate;
+  if (g.reorder !== undefined) Object.assign(spec, { reorder: g.reorder, gapMs: g.gapMs ?? DEFAULT_GAP_MS });
+  if (g.to !== undefined) spec.to = g.to;
+  if (g.partition !== undefined) Object.assign(spec, { partition: typeof g.partition === "string" ? [g.partition] : [...g.partition], oneWay: g.oneWay ?? false });
+  if (g.disconnect !== undefined) spec.disconnect = g.disconnect;
+  if (g.linkDown !== undefined) spec.linkDown = g.linkDown;
+  return spec;
 }
 
-/** The net-fault.sh arguments for either kind of fault. */
-export function netFaultArgs(spec: NetFaultSpec): string[] {
-  return isRateFault(spec) ? rateArgs(spec) : lossArgs({ percent: spec.loss, direction: spec.direction });
+/** Where a fault aims, in addresses: resolved from the lab's topology by the caller. */
+export interface NetFaultTargets {
+  /** The peers' addresses (to, or the partition's services), each a /32. */
+  peers: string[];
+  /** The service's own address on the network it is cut from, or whose link goes down. */
+  ownAddress?: string;
 }
 
-/** "loss 10% both" or "rate 1500 kbit/s", for messages and transcripts. */
+/** How the delay-line kinds are applied: the userspace delay line, or netem where the kernel has it. */
+export type DelayBackend = "nfqueue" | "netem";
+
+const us = (ms: number) => String(Math.round(ms * 1000));
+const percentArg = (p: number) => Number(p.toFixed(4)).toString();
+
+/** The net-fault.sh arguments for a fault, its targets resolved. */
+export function netFaultArgs(spec: NetFaultSpec, targets: NetFaultTargets = { peers: [] }, backend: DelayBackend = "nfqueue"): string[] {
+  const problems = netFaultProblems(spec);
+  if (problems.length > 0) throw new RangeError(problems.join("; "));
+  const peers = targets.peers.flatMap((p) => ["--peer", p]);
+  switch (netFaultKind(spec)) {
+    case "partition":
+      return ["cut", ...(spec.oneWay ? ["--one-way"] : []), ...peers];
+    case "disconnect":
+    case "linkDown": {
+      if (targets.ownAddress === undefined) throw new RangeError("the service's own address on the network is needed");
+      return spec.disconnect !== undefined ? ["cut", "--net", targets.ownAddress] : ["linkdown", targets.ownAddress];
+    }
+    case "profile": {
+      if (spec.to !== undefined && targets.peers.length === 0) throw new RangeError(`the addresses of "${spec.to}" are needed`);
+      // A lone loss or rate keeps net-fault.sh's short forms (what transcripts have always shown).
+      const fields = Object.keys(spec).filter((k) => spec[k as keyof NetFaultSpec] !== undefined);
+      if (fields.every((f) => f === "loss" || f === "direction") && spec.loss !== undefined) return lossArgs({ percent: spec.loss, direction: spec.direction ?? "both" });
+      if (fields.length === 1 && spec.rateKbit !== undefined) return rateArgs({ rateKbit: spec.rateKbit });
+      const args = ["profile"];
+      if (spec.loss !== undefined) args.push(...lossArgs({ percent: spec.loss, direction: spec.direction ?? "both" }).slice(1).flatMap((v, i) => [i === 0 ? "--loss" : "--direction", v]));
+      if (spec.rateKbit !== undefined) args.push("--rate", String(spec.rateKbit));
+      if (spec.delayMs !== undefined) args.push("--delay-us", us(spec.delayMs));
+      if (spec.jitterMs !== undefined) args.push("--jitter-us", us(spec.jitterMs), "--distribution", spec.distribution ?? "uniform");
+      if (spec.duplicate !== undefined) args.push("--duplicate", percentArg(spec.duplicate));
+      if (spec.reorder !== undefined) args.push("--reorder", percentArg(spec.reorder), "--gap-us", us(spec.gapMs ?? DEFAULT_GAP_MS));
+      if (needsDelayLine(spec)) args.push("--backend", spec.to !== undefined ? "nfqueue" : backend);
+      args.push(...peers);
+      return args;
+    }
+  }
+}
+
+/** "loss 10% both, delay 100 ms jitter 10 ms uniform" or "partition from dns-root, dns-tld", for messages and transcripts. */
 export function describeNetFault(spec: NetFaultSpec): string {
-  return isRateFault(spec) ? `rate ${spec.rateKbit} kbit/s` : `loss ${spec.loss}% ${spec.direction}`;
+  switch (netFaultKind(spec)) {
+    case "partition":
+      return `${spec.oneWay ? "one-way " : ""}partition from ${(spec.partition ?? []).join(", ")}`;
+    case "disconnect":
+      return `cut from network ${spec.disconnect}`;
+    case "linkDown":
+      return `link down on network ${spec.linkDown}`;
+    case "profile": {
+      const parts: string[] = [];
+      if (spec.loss !== undefined) parts.push(`loss ${spec.loss}% ${spec.direction ?? "both"}`);
+      if (spec.rateKbit !== undefined) parts.push(`rate ${spec.rateKbit} kbit/s`);
+      if (spec.delayMs !== undefined) parts.push(`delay ${spec.delayMs} ms${spec.jitterMs !== undefined ? ` jitter ${spec.jitterMs} ms ${spec.distribution ?? "uniform"}` : ""}`);
+      if (spec.duplicate !== undefined) parts.push(`duplicate ${spec.duplicate}%`);
+      if (spec.reorder !== undefined) parts.push(`reorder ${spec.reorder}% gap ${spec.gapMs ?? DEFAULT_GAP_MS} ms`);
+      return parts.join(", ") + (spec.to !== undefined ? ` to ${spec.to}` : "");
+    }
+  }
 }
 
 /** The net-fault.sh arguments for random loss: ["loss", "<percent>", "<direction>"]. */
@@ -164,5 +339,53 @@ export function rateCounters(stats: Record<string, number>): RateCounters {
     sentPackets: stats["rate_sent_packets"] ?? 0,
     dropped: stats["rate_dropped"] ?? 0,
     overlimits: stats["rate_overlimits"] ?? 0,
+  };
+}
+
+/** What the delay line's counters say (or netem's, which counts less). */
+export interface DelayCounters {
+  /** Packets that entered the delay line, and that it released. */
+  delayedPackets: number;
+  releasedPackets: number;
+  /** Packets dropped because it held as many as it may (10000). */
+  delayDropped: number;
+  duplicated: number;
+  reordered: number;
+  /** The most packets it held at once. */
+  heldMax: number;
+}
+
+export function delayCounters(stats: Record<string, number>): DelayCounters {
+  return {
+    delayedPackets: stats["delay_seen"] ?? 0,
+    releasedPackets: stats["delay_sent"] ?? 0,
+    delayDropped: stats["delay_dropped"] ?? 0,
+    duplicated: stats["delay_duplicated"] ?? 0,
+    reordered: stats["delay_reordered"] ?? 0,
+    heldMax: stats["delay_held_max"] ?? 0,
+  };
+}
+
+/** What a partition or a disconnect dropped: arriving, and sent (or forwarded). */
+export interface CutCounters {
+  cutInDropped: number;
+  cutOutDropped: number;
+}
+
+export function cutCounters(stats: Record<string, number>): CutCounters {
+  return { cutInDropped: stats["cut_in_dropped"] ?? 0, cutOutDropped: stats["cut_out_dropped"] ?? 0 };
+}
+
+/** A fault's counters: one flat object with the groups of the kinds it has (a link down has none). */
+export type FaultCounters = Partial<LossCounters & RateCounters & DelayCounters & CutCounters>;
+
+export function faultCounters(spec: NetFaultSpec, stats: Record<string, number>): FaultCounters {
+  const kind = netFaultKind(spec);
+  if (kind === "partition" || kind === "disconnect") return cutCounters(stats);
+  if (kind === "linkDown") return {};
+  return {
+    ...(spec.loss !== undefined ? lossCounters(stats) : {}),
+    ...(spec.rateKbit !== undefined ? rateCounters(stats) : {}),
+    ...(needsDelayLine(spec) ? delayCounters(stats) : {}),
   };
 }

@@ -7,7 +7,7 @@
 import type Docker from "dockerode";
 import { DockerError, L7labError } from "../common/errors.ts";
 import { retryUntil } from "../common/retry.ts";
-import type { NetFaultHandle, ServiceState } from "../docker/docker-adapter.ts";
+import type { NetFaultCapabilities, NetFaultHandle, ServiceState } from "../docker/docker-adapter.ts";
 import { parseDockerLogs } from "../docker/docker-log.ts";
 import type { DockerodeAdapter, DockerodeAdapterOptions } from "../docker/dockerode-adapter.ts";
 import { execIn } from "../docker/exec-in.ts";
@@ -114,6 +114,30 @@ export class DockerodeNetFaults {
     }
   }
 
+  /**
+   * Asks a throwaway helper, in a network namespace of its own (no lab network), what the kernel
+   * offers: netem, NFQUEUE, the statistic match, tbf. Qdiscs and iptables targets are the kernel's,
+   * so any namespace gives the same answer.
+   */
+  static async capabilities(adapter: DockerodeAdapter, docker: Docker, options: DockerodeAdapterOptions): Promise<NetFaultCapabilities> {
+    const name = `${adapter.project}-fault-capabilities-${Date.now().toString(36)}`;
+    let container: Docker.Container | undefined;
+    try {
+      const spec = helperSpec(adapter.project, helperImage(options), "", "", name, ["capabilities"], "asks the kernel what network faults it can do");
+      container = await docker.createContainer({ ...spec, HostConfig: { ...spec.HostConfig, NetworkMode: "none" } });
+      await container.start();
+      const result = (await container.wait()) as { StatusCode: number };
+      const log = await helperLog(container);
+      if (result.StatusCode !== 0) throw new L7labError("NET_FAULT_FAILED", 502, `the fault helper could not tell what this kernel offers: ${log.trim() || `exit ${result.StatusCode}`}`, {});
+      return parseCapabilities(log);
+    } catch (cause) {
+      if (cause instanceof L7labError) throw cause;
+      throw new DockerError("ask a fault helper what this kernel offers", "capabilities", { cause });
+    } finally {
+      await container?.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
   /** Removes every helper of the project, checking each service's namespace; goes on after a failure. */
   static async removeStray(adapter: DockerodeAdapter, docker: Docker, options: DockerodeAdapterOptions): Promise<string[]> {
     const helpers = await docker.listContainers({ all: true, filters: { label: [`${FAULT_PROJECT_LABEL}=${adapter.project}`] } });
@@ -152,6 +176,12 @@ function helperSpec(project: string, image: string, targetId: string, service: s
     Healthcheck: { Test: ["NONE"] },
     HostConfig: { NetworkMode: `container:${targetId}`, CapAdd: ["NET_ADMIN"], Init: true, AutoRemove: false },
   };
+}
+
+/** Reads `net-fault.sh capabilities` ("netem no", "nfqueue yes", ...); a name it does not print is no. */
+export function parseCapabilities(text: string): NetFaultCapabilities {
+  const yes = (name: string) => new RegExp(`^${name} yes$`, "m").test(text);
+  return { netem: yes("netem"), nfqueue: yes("nfqueue"), statistic: yes("statistic"), tbf: yes("tbf") };
 }
 
 export type HelperVerdict = { applied: true } | { applied: false; exitCode: number; log: string };

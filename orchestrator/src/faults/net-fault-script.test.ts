@@ -85,7 +85,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const env = () => ({ ...process.env, FAKE: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? "/usr/bin:/bin"}` });
+const env = () => ({ ...process.env, FAKE: dir, L7LAB_FAULT_RUN: dir, PATH: `${join(dir, "bin")}:${process.env["PATH"] ?? "/usr/bin:/bin"}` });
 const run = (...args: string[]) => {
   const r = spawnSync("sh", [SCRIPT, ...args], { env: env(), encoding: "utf8", timeout: 10_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -180,7 +180,8 @@ describe("net-fault.sh stats and clear", () => {
     const r = run("stats");
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
-      "ingress_seen 0\ningress_dropped 0\negress_seen 0\negress_dropped 0\nrate_sent_bytes 71880\nrate_sent_packets 140\nrate_dropped 760\nrate_overlimits 1126\n",
+      "ingress_seen 0\ningress_dropped 0\negress_seen 0\negress_dropped 0\nrate_sent_bytes 71880\nrate_sent_packets 140\nrate_dropped 760\nrate_overlimits 1126\n" +
+        "delay_seen 0\ndelay_sent 0\ndelay_dropped 0\ndelay_duplicated 0\ndelay_reordered 0\ndelay_held_max 0\ncut_in_dropped 0\ncut_out_dropped 0\n",
     );
     expect(rateCounters(parseNetFaultStats(r.stdout))).toEqual({ sentBytes: 71880, sentPackets: 140, dropped: 760, overlimits: 1126 });
   });
@@ -204,5 +205,34 @@ describe("net-fault.sh stats and clear", () => {
       expect(r.stdout).toBe("l7lab-fault: cleared\n");
     }
     expect(Object.keys(qdiscs())).toEqual(["eth1"]);
+  });
+});
+
+describe("net-fault.sh profile, cut and linkdown: arguments refused before anything is touched (exit 2)", () => {
+  it.each([
+    [["profile"], "a profile needs at least one of --loss, --rate, --delay-us, --jitter-us, --duplicate, --reorder"],
+    [["profile", "--rate", "1500", "--peer", "10.0.0.80/32"], "--rate cannot be narrowed to a peer (it shapes whole interfaces)"],
+    [["profile", "--delay-us", "60000001"], "--delay-us must be a whole number of microseconds from 0 to 60000000, got '60000001'"],
+    [["profile", "--delay-us", "1.5"], "--delay-us must be a whole number of microseconds from 0 to 60000000, got '1.5'"],
+    [["profile", "--delay-us", "100", "--distribution", "pareto"], "--distribution must be uniform or normal, got 'pareto'"],
+    [["profile", "--duplicate", "0"], "duplicate PERCENT must be more than 0 and at most 100, got 0"],
+    [["profile", "--reorder", "x"], "reorder PERCENT must be a number, got 'x'"],
+    [["profile", "--delay-us", "100", "--backend", "netem", "--peer", "10.0.0.80/32"], "--backend netem cannot be narrowed to a peer; use nfqueue"],
+    [["profile", "--delay-us"], "--delay-us needs a value"],
+    [["profile", "--fast", "1"], "unknown profile option '--fast'"],
+    [["profile", "--delay-us", "100", "--peer", "www; reboot"], "--peer must be an IPv4 address or prefix, got 'www; reboot'"],
+    [["cut"], "cut needs at least one --peer or --net"],
+    [["cut", "--peer", "10.0.0.0/8;x"], "--peer must be an IPv4 address or prefix, got '10.0.0.0/8;x'"],
+    [["cut", "--sideways"], "unknown cut option '--sideways'"],
+  ])("%j", (args, message) => {
+    const r = run(...args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`net-fault.sh: ${message}\n`);
+    expect(readFileSync(join(dir, "calls"), "utf8")).toBe("");
+  });
+
+  it("linkdown and every command say their usage when their arguments are missing", () => {
+    expect(run("linkdown")).toMatchObject({ code: 2, stderr: "usage: net-fault.sh linkdown ADDRESS\n" });
+    expect(run("sideways").stderr).toMatch(/^usage: net-fault.sh profile OPTIONS \| loss .* \| cut OPTIONS \| linkdown ADDRESS \| stats \| clear \| capabilities\n$/);
   });
 });

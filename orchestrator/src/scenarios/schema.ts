@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from "typebox";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
-import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN, type NetFaultSpec } from "../faults/net-fault-args.ts";
+import type { NetFaultSpec } from "../faults/net-fault-args.ts";
+import { RangedNetFaultRequestSchema } from "../faults/schema.ts";
 import { MAX_WAIT_MS } from "./duration.ts";
 
 /**
@@ -176,37 +177,12 @@ export const FaultStepSchema = Type.Object(
   {
     id: StepId,
     title: Type.Optional(Title),
-    fault: Type.Object(
-      {
-        service: Type.String({ minLength: 1, description: "The service whose network traffic suffers the fault." }),
-        loss: Type.Optional(
-          Type.Number({
-            exclusiveMinimum: 0,
-            maximum: 100,
-            description: "Random packet loss in percent: each packet is dropped with this probability (iptables statistic match). Give either loss or rateKbit.",
-          }),
-        ),
-        direction: Type.Optional(
-          Type.Union(LOSS_DIRECTIONS.map((d) => Type.Literal(d)), {
-            description: "Only with loss: which packets, both (default), ingress (arriving at the service) or egress (sent by it). Loopback is never touched.",
-          }),
-        ),
-        rateKbit: Type.Optional(
-          Type.Integer({
-            minimum: RATE_KBIT_MIN,
-            maximum: RATE_KBIT_MAX,
-            description:
-              "A rate limit in kbit/s (1000 bit/s), like an access link: a token bucket (tc tbf, 100 ms of queue) on the egress of each of the service's interfaces, so it slows what the service sends; on the campus router it shapes both directions of the access link. Give either loss or rateKbit.",
-          }),
-        ),
-      },
-      { additionalProperties: false, description: "Exactly one of loss (with an optional direction) or rateKbit." },
-    ),
+    fault: RangedNetFaultRequestSchema,
   },
   {
     additionalProperties: false,
     description:
-      "Applies a network fault to a service, from a helper container in its network namespace: random loss ({ service, loss, direction }) or a rate limit ({ service, rateKbit }). One fault per service at a time. A heal step removes it; the end of the run always does.",
+      "Applies a network fault to a service, from a helper container in its network namespace: a link profile (loss, rateKbit, delayMs with jitterMs, duplicate, reorder; optionally narrowed to one peer with to), a partition from other services, a disconnect from a network, or a link down. One fault per service at a time. A heal step removes it; the end of the run always does.",
   },
 );
 
@@ -219,7 +195,7 @@ export const HealStepSchema = Type.Object(
       Type.Array(AssertionSchema, {
         maxItems: MAX_ASSERTIONS,
         description:
-          "Assertions on { fault, service, heldMs, counters } with, for loss, loss, direction and counters { ingressSeen, ingressDropped, egressSeen, egressDropped, measuredPercent }; for a rate limit, rateKbit and counters { sentBytes, sentPackets, dropped, overlimits } (dropped: packets the full queue refused; overlimits: times the rate held a packet back). counters is null when they could not be read.",
+          "Assertions on { fault, service, heldMs, counters } and the fault's own fields. counters holds the groups of the fault's kinds: loss { ingressSeen, ingressDropped, egressSeen, egressDropped, measuredPercent }; rate { sentBytes, sentPackets, dropped, overlimits } (dropped: packets the full queue refused; overlimits: times the rate held a packet back); the delay line (delay, jitter, duplicate, reorder) { delayedPackets, releasedPackets, delayDropped, duplicated, reordered, heldMax }; partition and disconnect { cutInDropped, cutOutDropped }. counters is null when they could not be read.",
       }),
     ),
   },

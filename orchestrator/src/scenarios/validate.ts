@@ -4,7 +4,8 @@ import { Value } from "typebox/value";
 import type { TSchema } from "typebox";
 import { listChoices, UnknownNameError } from "../common/errors.ts";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
-import { netFaultChoiceProblems, netFaultSpec } from "../faults/net-fault-args.ts";
+import { netFaultChoiceProblems, netFaultProblems, netFaultSpec } from "../faults/net-fault-args.ts";
+import { netFaultTargetProblems } from "../faults/targets.ts";
 import type { Topology } from "../lab/topology.ts";
 import type { Probe } from "../probes/probe.ts";
 import type { ProbeRegistry } from "../probes/registry.ts";
@@ -163,7 +164,9 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
   const badAction = kind === "service" && typeof action === "string" && !(SERVICE_ACTIONS as readonly string[]).includes(action);
   if (badAction) problems.push(new UnknownNameError("action", action, SERVICE_ACTIONS).message);
   const skip = (p: string) => under("/expect")(p) || under("/assert")(p) || (badAction && p === "/action");
+  const beforeSchema = problems.length;
   problems.push(...schemaProblems(STEP_SCHEMAS[kind], stepValidators[kind], raw, "the step", [], skip));
+  const schemaFound = problems.length > beforeSchema;
 
   switch (kind) {
     case "probe":
@@ -181,8 +184,11 @@ function checkStep(raw: unknown, position: number, ctx: ValidationContext, ids: 
     case "fault":
       if (isObject(raw["fault"])) {
         checkService(raw["fault"]["service"], ctx.topology, problems);
-        // The schema checks each value; which of them go together is checked here.
-        problems.push(...netFaultChoiceProblems(raw["fault"]));
+        // The schema checks each value; which of them go together, and what only the fault's own
+        // checks see (microsecond steps, a peer twice), are checked here, then the names it uses.
+        const choice = netFaultChoiceProblems(raw["fault"]);
+        problems.push(...(choice.length > 0 || schemaFound ? choice : netFaultProblems(raw["fault"])));
+        if (typeof raw["fault"]["service"] === "string") problems.push(...netFaultTargetProblems(raw["fault"]["service"], raw["fault"], ctx.topology));
       }
       break;
     case "heal": {

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { LOSS_DIRECTIONS, RATE_KBIT_MAX, RATE_KBIT_MIN } from "../../faults/net-fault-args.ts";
+import { faultCapabilities } from "../../faults/capabilities.ts";
+import { FaultCountersSchema, NetFaultProperties, NetFaultRequestSchema } from "../../faults/schema.ts";
 import { ErrorReply } from "../schemas.ts";
 import { refuseDuringRun } from "./guards.ts";
 import type { AppDeps } from "../app.ts";
@@ -8,33 +9,26 @@ import type { AppDeps } from "../app.ts";
 const ManualFaultSchema = Type.Object({
   id: Type.String(),
   service: Type.String(),
-  loss: Type.Optional(Type.Number({ description: "loss faults: percent of packets dropped at random" })),
-  direction: Type.Optional(Type.String({ description: `loss faults: ${LOSS_DIRECTIONS.join(", ")}` })),
-  rateKbit: Type.Optional(Type.Integer({ description: "rate faults: the most the service sends, in kbit/s, on each of its interfaces" })),
+  ...NetFaultProperties,
   helper: Type.String({ description: "the helper container holding the fault in the service's network namespace" }),
   appliedAt: Type.String(),
 });
 
-const Counters = Type.Union([
-  Type.Object(
-    { ingressSeen: Type.Integer(), ingressDropped: Type.Integer(), egressSeen: Type.Integer(), egressDropped: Type.Integer(), measuredPercent: Type.Number() },
-    { description: "loss faults: packets seen and dropped each way" },
-  ),
-  Type.Object(
-    { sentBytes: Type.Integer(), sentPackets: Type.Integer(), dropped: Type.Integer(), overlimits: Type.Integer() },
-    { description: "rate faults: what the shaper sent, dropped (queue full), and how often it held a packet back (overlimits)" },
-  ),
-  Type.Null(),
-]);
-
 const HealedSchema = Type.Object({
   fault: Type.String(),
   service: Type.String(),
-  loss: Type.Optional(Type.Number()),
-  direction: Type.Optional(Type.String()),
-  rateKbit: Type.Optional(Type.Integer()),
+  ...NetFaultProperties,
   heldMs: Type.Number(),
-  counters: Counters,
+  counters: FaultCountersSchema,
+});
+
+const Backend = Type.Object({ backend: Type.String(), available: Type.Boolean() });
+const CapabilitiesSchema = Type.Object({
+  kernel: Type.Object(
+    { netem: Type.Boolean(), nfqueue: Type.Boolean(), statistic: Type.Boolean(), tbf: Type.Boolean() },
+    { description: "what this host's kernel offers, as a throwaway fault helper found it" },
+  ),
+  kinds: Type.Record(Type.String(), Backend, { description: "each fault kind: how it is applied on this host, and whether it can be" }),
 });
 
 /**
@@ -49,18 +43,10 @@ export const faultRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     "/faults",
     {
       schema: {
-        summary: "Apply random packet loss or a rate limit to a service's traffic",
+        summary: "Apply a network fault to a service: a link profile (loss, rate, delay, jitter, duplicate, reorder), a partition, a disconnect or a link down",
         description:
-          "From a helper container in the service's network namespace. Either { service, loss, direction }: random loss (iptables' statistic match); or { service, rateKbit }: a rate limit like an access link (a tc tbf on the egress of each of its interfaces, 100 ms of queue; on the campus router both directions of the access link). One fault per service at a time.",
-        body: Type.Object(
-          {
-            service: Type.String({ minLength: 1 }),
-            loss: Type.Optional(Type.Number({ description: "percent, from 0.0001 to 100; give either loss or rateKbit" })),
-            direction: Type.Optional(Type.String({ description: `with loss only: ${LOSS_DIRECTIONS.join(", ")} (default both)` })),
-            rateKbit: Type.Optional(Type.Number({ description: `kbit/s, a whole number from ${RATE_KBIT_MIN} to ${RATE_KBIT_MAX}; give either loss or rateKbit` })),
-          },
-          { additionalProperties: false },
-        ),
+          "From a helper container in the service's network namespace. A link profile combines any of: loss (+ direction; iptables' statistic match), rateKbit (a tc tbf on each interface's egress, 100 ms of queue; on the campus router both directions of the access link), delayMs (+ jitterMs, distribution), duplicate and reorder (+ gapMs), all on what the service sends, through netem or, on kernels without it, a userspace delay line (GET /api/capabilities says which); `to` narrows it to one peer service. partition cuts it off from other services (oneWay: only what it sends); disconnect cuts it from one of its networks; linkDown takes its interface on a network down. One fault per service at a time.",
+        body: NetFaultRequestSchema,
         response: { 201: ManualFaultSchema, 400: ErrorReply, 404: ErrorReply, 409: ErrorReply, 502: ErrorReply },
       },
     },
@@ -72,11 +58,22 @@ export const faultRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     },
   );
 
+  app.get(
+    "/capabilities",
+    {
+      schema: {
+        summary: "How each fault kind is applied on this host (netem, the userspace delay line, iptables, tc), and whether it can be",
+        response: { 200: CapabilitiesSchema, 502: ErrorReply },
+      },
+    },
+    async () => faultCapabilities(await deps.docker.netFaultCapabilities()),
+  );
+
   app.delete(
     "/faults/:id",
     {
       schema: {
-        summary: "Remove a network fault, and report its counters (what it dropped; for a rate limit, what it sent)",
+        summary: "Remove a network fault, and report its counters (what it dropped, sent, delayed, duplicated or reordered)",
         params: Type.Object({ id: Type.String() }),
         response: { 200: HealedSchema, 404: ErrorReply, 502: ErrorReply },
       },

@@ -1,7 +1,7 @@
 /** Test doubles for the scenario engine: a virtual clock, a fake Docker, fake probes, a small topology. */
 import { Type, type TSchema } from "typebox";
 import { DockerError } from "../../common/errors.ts";
-import type { ContainerHealth, NetFaultHandle, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
+import type { ContainerHealth, NetFaultCapabilities, NetFaultHandle, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
 import { Topology } from "../../lab/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../../probes/probe.ts";
 
@@ -135,6 +135,11 @@ export class FakeDocker implements DockerAdapter {
     if (this.netFaultFails.has(`${handle.service} remove`)) return Promise.reject(new DockerError("remove the network fault of", handle.service));
     this.netFaults.delete(handle.helper);
     return Promise.resolve();
+  }
+
+  capabilities: NetFaultCapabilities = { netem: false, nfqueue: true, statistic: true, tbf: true };
+  netFaultCapabilities(): Promise<NetFaultCapabilities> {
+    return Promise.resolve({ ...this.capabilities });
   }
 
   removeStrayNetFaults(): Promise<string[]> {
