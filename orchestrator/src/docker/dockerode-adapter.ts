@@ -55,6 +55,8 @@ export class DockerodeAdapter implements DockerAdapter {
       throw new DockerError("list the containers of project", this.project, { cause });
     }
     return containers
+      // A fault helper is no service, whatever labels its image carries (see helperSpec).
+      .filter((c) => c.Labels["l7lab.fault.project"] === undefined)
       .map((c) => ({
         service: c.Labels[SERVICE_LABEL] ?? "",
         container: (c.Names[0] ?? c.Id).replace(/^\//, ""),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { helperVerdict } from "./net-fault-helpers.ts";
+import { helperSpec, helperVerdict } from "./net-fault-helpers.ts";
 
 const REFUSAL = "net-fault.sh: this network namespace already has an l7lab fault; remove it first";
 
@@ -57,5 +57,13 @@ describe("helperVerdict", () => {
       exitCode: 1,
       log: "l7lab-fault: applied loss 10 both\nboom",
     });
+  });
+});
+
+describe("a fault helper's container", () => {
+  it("blanks the Compose labels its image inherits, so that it never passes for the service it was built as", () => {
+    const spec = helperSpec("l7lab", "l7lab/router:dev", "abc", "www", "l7lab-fault-www-1", ["cut", "--peer", "10.0.0.22/32"], "a partition");
+    expect(spec.Labels).toMatchObject({ "com.docker.compose.project": "", "com.docker.compose.service": "", "l7lab.fault.project": "l7lab", "l7lab.fault.service": "www" });
+    expect(spec.HostConfig).toMatchObject({ NetworkMode: "container:abc", CapAdd: ["NET_ADMIN"] });
   });
 });

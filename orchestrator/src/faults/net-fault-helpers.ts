@@ -164,14 +164,22 @@ function helperImage(options: DockerodeAdapterOptions): string {
   return options.faultHelperImage;
 }
 
+/**
+ * Compose stamps the images it builds with its project and service labels, and a container
+ * inherits its image's labels: a helper made from the router's image would pass for a second
+ * "router" container of the project, to Compose and to the orchestrator (an exec "in the router"
+ * could land in the namespace the helper holds a fault in). Its own labels blank them out.
+ */
+const NOT_A_COMPOSE_SERVICE = { "com.docker.compose.project": "", "com.docker.compose.service": "", "com.docker.compose.version": "" };
+
 /** A helper container in the target's network namespace, running net-fault.sh with `args`. */
-function helperSpec(project: string, image: string, targetId: string, service: string, name: string, args: readonly string[], description: string): Docker.ContainerCreateOptions {
+export function helperSpec(project: string, image: string, targetId: string, service: string, name: string, args: readonly string[], description: string): Docker.ContainerCreateOptions {
   return {
     name,
     Image: image,
     Entrypoint: [NET_FAULT_SCRIPT],
     Cmd: [...args],
-    Labels: { [FAULT_PROJECT_LABEL]: project, [FAULT_SERVICE_LABEL]: service, "l7lab.description": description },
+    Labels: { ...NOT_A_COMPOSE_SERVICE, [FAULT_PROJECT_LABEL]: project, [FAULT_SERVICE_LABEL]: service, "l7lab.description": description },
     // No health check: the router image's own would run in the target's namespace.
     Healthcheck: { Test: ["NONE"] },
     HostConfig: { NetworkMode: `container:${targetId}`, CapAdd: ["NET_ADMIN"], Init: true, AutoRemove: false },

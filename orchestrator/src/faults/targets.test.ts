@@ -11,8 +11,8 @@ const addressesOf = (name: string) => topology.service(name).networks.map((n) =>
 
 describe("where a fault aims", () => {
   it("narrows a profile to every address of its peer, and a partition to every address of each", () => {
-    expect(netFaultTargets("www", { delayMs: 50, to: "proxy" }, topology)).toEqual({ peers: addressesOf("proxy") });
-    expect(addressesOf("proxy").length).toBeGreaterThan(0);
+    expect(netFaultTargets("proxy", { delayMs: 50, to: "www" }, topology)).toEqual({ peers: addressesOf("www") });
+    expect(addressesOf("www").length).toBeGreaterThan(0);
     const both = netFaultTargets("dns-resolver", { partition: ["dns-root", "dns-tld"] }, topology);
     expect(both.peers).toEqual([...addressesOf("dns-root"), ...addressesOf("dns-tld")]);
     expect(netFaultTargets("www", { delayMs: 50 }, topology)).toEqual({ peers: [] });
@@ -28,6 +28,17 @@ describe("where a fault aims", () => {
     expect(netFaultTargetProblems("www", { partition: ["www", "dns-root"] }, topology)).toEqual(['partition names "www", the service the fault is on; name another service']);
     expect(netFaultTargetProblems("bob", { disconnect: "internet" }, topology)).toEqual([expect.stringMatching(/^disconnect names network "internet", which service "bob" is not on; its networks: campus$/)]);
     expect(netFaultTargetProblems("router", { linkDown: "campus" }, topology)).toEqual([]);
+  });
+
+  it("refuses a campus host as the peer of an Internet-side service: the router's NAT hides it there", () => {
+    expect(netFaultTargetProblems("www", { delayMs: 50, to: "proxy" }, topology)).toEqual([
+      'to names "proxy", whose traffic reaches "www" through router\'s NAT, so "www" sees it as router\'s and cannot single it out; name "router" (all of its hosts), or put the fault on "proxy" with to: "www"',
+    ]);
+    expect(netFaultTargetProblems("www", { partition: ["bob"] }, topology)).toEqual([expect.stringMatching(/or put the fault on "bob" with partition: "www"$/)]);
+    // The other way round the campus host sees the Internet side's own addresses.
+    expect(netFaultTargetProblems("proxy", { delayMs: 50, to: "www" }, topology)).toEqual([]);
+    expect(netFaultTargetProblems("bob", { partition: ["www", "proxy"] }, topology)).toEqual([]);
+    expect(netFaultTargetProblems("www", { delayMs: 50, to: "router" }, topology)).toEqual([]);
   });
 });
 

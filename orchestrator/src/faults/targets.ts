@@ -14,6 +14,13 @@ export function netFaultTargetProblems(service: string, given: NetFaultFields, t
     if (typeof peer !== "string") return [];
     if (peer === service) return [`${field} names "${peer}", the service the fault is on; name another service`];
     if (!names.includes(peer)) return [`${field} names unknown service "${peer}"; valid services: ${names.join(", ")}`];
+    if (!names.includes(service)) return [];
+    const seen = topology.seenAs(service, peer);
+    if (seen !== peer) {
+      return [
+        `${field} names "${peer}", whose traffic reaches "${service}" through ${seen}'s NAT, so "${service}" sees it as ${seen}'s and cannot single it out; name "${seen}" (all of its hosts), or put the fault on "${peer}" ${field === "to" ? `with to: "${service}"` : `with partition: "${service}"`}`,
+      ];
+    }
     return [];
   };
   const problems: string[] = [];

@@ -25,6 +25,11 @@ export interface NetworkSpec {
   description: string;
   /** The host bridge's name, when the compose file fixes it (driver_opts). */
   bridge?: string;
+  /**
+   * The service whose NAT hides this network's hosts from the others (label l7lab.nat-by): the
+   * campus router masquerades the campus, so the Internet side sees campus hosts as the router.
+   */
+  natBy?: string;
 }
 
 /**
@@ -93,6 +98,19 @@ export class Topology {
   protectedReason(name: string): string | undefined {
     const why = PROTECTED_ROLES[this.service(name).role];
     return why === undefined ? undefined : `service "${name}" cannot be acted on from a scenario or the API: ${why}. Use docker compose on the host.`;
+  }
+
+  /**
+   * The service that `viewer` sees `peer`'s traffic come from: the peer itself when they share a
+   * network or the peer is on a network without NAT; else the service whose NAT hides it (the
+   * campus router, for a campus host seen from the Internet side).
+   */
+  seenAs(viewer: string, peer: string): string {
+    const own = new Set(this.service(viewer).networks.map((n) => n.network));
+    const peerNets = this.service(peer).networks.map((n) => n.network);
+    if (peerNets.some((n) => own.has(n))) return peer;
+    const hiders = peerNets.map((n) => this.networks.find((x) => x.name === n)?.natBy);
+    return hiders.every((h) => h !== undefined) && hiders.length > 0 ? hiders[0]! : peer;
   }
 
   /** The networks probes may aim at: the internal ones that are not private. */
@@ -181,6 +199,7 @@ export function parseComposeTopology(text: string): Topology {
       private: labelsOf(net)["l7lab.private"] === "true",
       description: labelsOf(net)["l7lab.description"] ?? "",
       ...(typeof bridge === "string" ? { bridge } : {}),
+      ...(labelsOf(net)["l7lab.nat-by"] ? { natBy: labelsOf(net)["l7lab.nat-by"] } : {}),
     };
   });
   const services: ServiceSpec[] = Object.entries(asObject(doc["services"])).map(([name, raw]) => {
