@@ -5,7 +5,8 @@
  * through the API (POST /api/faults) and removed with DELETE, whose counters are checked too.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { api, lab, sh, topology } from "./lab.ts";
+import { retryUntil } from "../../orchestrator/src/common/retry.ts";
+import { api, explain, faultHelpers, lab, runScenario, sh, topology, type Run } from "./lab.ts";
 
 const www = topology.addressOf("www", "internet");
 const root = topology.addressOf("dns-root", "internet");
@@ -202,4 +203,29 @@ describe("faults refused before anything is touched", () => {
     expect(r.body.message).toMatch(message);
     expect((await api<unknown[]>("GET", "/faults")).body).toEqual([]);
   });
+});
+
+describe("scenario proxy-origin-partition (R4)", () => {
+  it("passes: the fresh object is a hit, the stale one is served stale or a 504 within 15 s, and the origin answers after the heal", async () => {
+    const { run, step } = await runScenario("proxy-origin-partition");
+    expect(run.status, explain(run)).toBe("passed");
+    expect(step("stale").result).toMatchObject({ status: expect.any(Number) });
+    expect((step("heal").result as { counters: { cutOutDropped: number } }).counters.cutOutDropped).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("aborted while the partition holds, it removes the partition: no helper is left, and the proxy reaches the origin at once", async () => {
+    const started = await api<Run>("POST", "/scenarios/proxy-origin-partition/runs");
+    expect(started.status).toBe(202);
+    const id = started.body.id;
+    const stepOf = async (name: string) => (await api<Run>("GET", `/runs/${id}`)).body.steps.find((s) => s.id === name)?.status;
+    await retryUntil(async () => ((await stepOf("stale")) === "running" ? true : undefined), "the stale fetch starting under the partition", { timeoutMs: 30_000, intervalMs: 100 });
+    expect(await faultHelpers()).toHaveLength(1);
+    await api("POST", `/runs/${id}/abort`);
+    const run = (await api<Run>("GET", `/runs/${id}?wait=true`)).body;
+    expect(run.status).toBe("aborted");
+    expect(run.cleanup).toEqual([expect.objectContaining({ service: "proxy", action: "remove partition from www", ok: true })]);
+    expect(await faultHelpers()).toEqual([]);
+    const fetched = await sh("bob", `curl -s -o /dev/null --max-time 3 -w '%{http_code}' -x proxy.hamburger.edu:3128 'http://www.someschool.edu/cache/no-store.txt?abort=${id}'`);
+    expect(fetched.out).toBe("200");
+  }, 120_000);
 });

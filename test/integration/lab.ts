@@ -1,3 +1,4 @@
+import Docker from "dockerode";
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,12 @@ export const lab = new DockerodeAdapter(topology.project, undefined, { initServi
  * state when all is well.
  */
 export const oneShots: ReadonlySet<string> = new Set(topology.services.filter((s) => s.role === "net-init").map((s) => s.name));
+
+/** Fault helpers of the lab still in place, running or not (there must be none once a run or a heal is over). */
+export async function faultHelpers(): Promise<string[]> {
+  const list = await new Docker().listContainers({ all: true, filters: { label: [`l7lab.fault.project=${topology.project}`] } });
+  return list.map((c) => c.Names[0] ?? c.Id);
+}
 
 /** Runs a shell command in a service's container; stdout and stderr together in `out`. */
 export async function sh(service: string, command: string, timeoutMs = 60_000): Promise<{ exitCode: number; out: string }> {

@@ -1,15 +1,6 @@
-import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { retryUntil } from "../../orchestrator/src/common/retry.ts";
-import { api, explain, runScenario, sh, topology, type Run, type RunStep } from "./lab.ts";
-
-const docker = new Docker();
-
-/** Fault helpers of the lab still in place (there must be none once a run or a heal is over). */
-async function faultHelpers(): Promise<string[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: [`l7lab.fault.project=${topology.project}`] } });
-  return list.map((c) => c.Names[0] ?? c.Id);
-}
+import { api, explain, faultHelpers, runScenario, sh, type Run, type RunStep } from "./lab.ts";
 
 type Totals = { retransmissions: number; duplicates: number; durationMs: number; bytes: number };
 
