@@ -15,7 +15,12 @@ export const apiBase = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "808
 export function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   // With the lab's token; a request that changes something sends a JSON body, {} when it has none.
   const payload = method === "GET" ? undefined : JSON.stringify(body ?? {});
-  const headers = { authorization: `Bearer ${ensureToken(tokenFile())}`, ...(payload === undefined ? {} : { "content-type": "application/json" }) };
+  // With its length: node:http sends no chunked framing for a DELETE body, and without a length
+  // the server would read the body as the start of the next request (400).
+  const headers = {
+    authorization: `Bearer ${ensureToken(tokenFile())}`,
+    ...(payload === undefined ? {} : { "content-type": "application/json", "content-length": String(Buffer.byteLength(payload)) }),
+  };
   return new Promise((resolve, reject) => {
     const req = request(`${apiBase}${path}`, { method, headers }, (res) => {
       const chunks: Buffer[] = [];
