@@ -229,3 +229,14 @@ describe("scenario proxy-origin-partition (R4)", () => {
     expect(fetched.out).toBe("200");
   }, 120_000);
 });
+
+describe("scenario dns-delayed-referrals", () => {
+  it("passes: with 40 ms on the root, the TLD and the authoritative server, the iterative walk takes three round trips, then LAN speed again", async () => {
+    const { run, step } = await runScenario("dns-delayed-referrals");
+    expect(run.status, explain(run)).toBe("passed");
+    const walk = step("walk").durationMs!;
+    expect(walk).toBeGreaterThanOrEqual(120);
+    expect(walk).toBeLessThan(250);
+    expect(step("walk-again").durationMs!).toBeLessThan(60);
+  }, 60_000);
+});
