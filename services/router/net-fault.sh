@@ -396,7 +396,7 @@ apply_qdiscs() {
   kbit=$1 netem=$2
   targets=$(shape_targets)
   [ -n "$targets" ] || { echo "net-fault.sh: no interface to shape: this namespace has none up but loopback" >&2; exit 1; }
-  done_list=""
+  done_list="" devs=""
   for target in $targets; do
     dev=${target%%=*} mtu=${target#*=}
     if [ -n "$netem" ]; then root=$netem; else root=$(tbf_args "$kbit" "$mtu"); fi
@@ -412,6 +412,7 @@ apply_qdiscs() {
       exit 1
     fi
     SHAPED="$SHAPED $dev"
+    devs="$devs $dev"
     if [ -n "$netem" ] && [ -n "$kbit" ]; then
       tc qdisc add dev "$dev" parent ${HANDLE}1 handle $CHILD $(tbf_args "$kbit" "$mtu")
     fi
@@ -423,7 +424,7 @@ apply_qdiscs() {
     fi
   done
   if [ -n "$kbit" ]; then applied "rate $kbit kbit/s on egress of$done_list, latency $LATENCY"; fi
-  if [ -n "$netem" ]; then applied "$netem on$done_list"; fi
+  if [ -n "$netem" ]; then applied "$netem on$devs"; fi
 }
 
 apply_queue() {

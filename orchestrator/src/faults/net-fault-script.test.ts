@@ -53,6 +53,7 @@ case "$*" in
     for f in "$S"/*; do [ -e "$f" ] && cat "$f"; done; true ;;
   "qdisc show dev "*)
     if [ -e "$S/$4" ]; then sed "s/ dev $4//" "$S/$4"; else echo "qdisc noqueue 0: root refcnt 2 "; fi ;;
+  "qdisc add dev "*" parent "*) ;;
   "qdisc add dev "*)
     if [ -e "$S/$4" ]; then echo "Error: Exclusivity flag on, cannot modify." >&2; exit 2; fi
     echo "qdisc tbf $7 dev $4 root refcnt 2 rate \${10} burst \${12}b lat \${14} " > "$S/$4" ;;
@@ -172,6 +173,24 @@ describe("net-fault.sh rate", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no interface to shape/);
   });
+});
+
+describe("net-fault.sh profile --backend netem (a kernel with sch_netem; this one has none, so the stand-in tc takes it)", () => {
+  it("puts a netem with every delay-line kind on each interface, the rate's tbf as its child, and removes the root on SIGTERM", async () => {
+    const h = hold("profile", "--delay-us", "50000", "--jitter-us", "5000", "--distribution", "normal", "--duplicate", "1", "--reorder", "5", "--rate", "1500", "--backend", "netem");
+    await h.applied;
+    expect(tcCalls("add")).toEqual([
+      "tc qdisc add dev eth0 root handle 77: netem limit 10000 delay 50000us 5000us distribution normal duplicate 1% reorder 5%",
+      "tc qdisc add dev eth0 parent 77:1 handle 78: tbf rate 1500kbit burst 3000 latency 100ms",
+      "tc qdisc add dev eth1 root handle 77: netem limit 10000 delay 50000us 5000us distribution normal duplicate 1% reorder 5%",
+      "tc qdisc add dev eth1 parent 77:1 handle 78: tbf rate 1500kbit burst 18000 latency 100ms",
+    ]);
+    expect(h.output()).toMatch(/^l7lab-fault: applied rate 1500 kbit\/s on egress of eth0 \(burst 3000\) eth1 \(burst 18000\), latency 100ms; netem limit 10000 delay 50000us 5000us distribution normal duplicate 1% reorder 5% on eth0 eth1\n$/);
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+    expect(tcCalls("del")).toEqual(["tc qdisc del dev eth0 root handle 77:", "tc qdisc del dev eth1 root handle 77:"]);
+    expect(qdiscs()).toEqual({});
+  }, 20_000);
 });
 
 describe("net-fault.sh stats and clear", () => {
