@@ -8,7 +8,8 @@
 #                        [--duplicate PERCENT] [--reorder PERCENT [--gap-us US]]
 #                        [--backend nfqueue|netem] [--peer CIDR]...
 #       A link profile: any of the kinds together, one profile per namespace. With --peer, only
-#       traffic to (and for ingress loss, from) those addresses suffers it (not with --rate).
+#       traffic to (and for ingress loss, from) those addresses suffers it; a rate is then an htb
+#       class of its own (see peer_classes).
 #   net-fault.sh loss PERCENT DIRECTION   The same as profile --loss PERCENT --direction DIRECTION.
 #   net-fault.sh rate KBIT                The same as profile --rate KBIT.
 #   net-fault.sh cut [--one-way] [--peer CIDR]... [--net ADDRESS]...
@@ -211,12 +212,12 @@ cut_left() {
   ip link show $CUT_DEV 2>/dev/null | head -1 || true
 }
 down_left() { down_devices | sed 's/$/ (down)/'; }
-# rate_left [DEVICES]: the l7lab root qdiscs (tbf or netem, handle 77:), on the devices named (a
-# space-separated list) or on any.
+# rate_left [DEVICES]: the l7lab root qdiscs (tbf, netem, or htb for a rate narrowed to peers;
+# handle 77:), on the devices named (a space-separated list) or on any.
 rate_left() {
-  tc qdisc show | awk -v h="$HANDLE" -v devs=" ${1:-} " '$1 == "qdisc" && ($2 == "tbf" || $2 == "netem") && $3 == h && (devs == "  " || index(devs, " " $5 " ")) { print }'
+  tc qdisc show | awk -v h="$HANDLE" -v devs=" ${1:-} " '$1 == "qdisc" && ($2 == "tbf" || $2 == "netem" || $2 == "htb") && $3 == h && (devs == "  " || index(devs, " " $5 " ")) { print }'
 }
-rate_devices() { tc qdisc show | awk -v h="$HANDLE" '$1 == "qdisc" && ($2 == "tbf" || $2 == "netem") && $3 == h { print $5 }'; }
+rate_devices() { tc qdisc show | awk -v h="$HANDLE" '$1 == "qdisc" && ($2 == "tbf" || $2 == "netem" || $2 == "htb") && $3 == h { print $5 }'; }
 
 check_removed() {
   [ -z "$1" ] || { echo "l7lab-fault: NOT removed, still in place: $1" >&2; return 1; }
@@ -243,7 +244,7 @@ count() {
 # (all 0 when there is none). Under netem the tbf is its child, handle 78:.
 rate_stats() {
   tc -s qdisc show | awk -v h="$HANDLE" -v c="$CHILD" '
-    /^qdisc / { ours = ($2 == "tbf" && ($3 == h || $3 == c)); next }
+    /^qdisc / { ours = ($2 == "tbf" && ($3 == h || $3 == c)) || ($2 == "bfifo" && $3 == c); next }
     ours && $1 == "Sent" {
       bytes += $2; packets += $4
       for (i = 5; i < NF; i++) {
@@ -349,7 +350,7 @@ apply_loss() {
     iptables -t mangle -A $OUT -m statistic --mode random --probability "$PROBABILITY" -j MARK --set-xmark $MARK
     jump mangle OUTPUT "! -o lo" -d $OUT
   fi
-  applied "loss $percent% $direction (probability $PROBABILITY)${PEERS:+ to/from$(echo " $PEERS")}"
+  applied "loss $percent% $direction (probability $PROBABILITY)${PEERS:+ to/from$PEERS}"
 }
 
 # The interfaces to shape, one "name=mtu" per line: every interface that is up, but loopback and
@@ -399,7 +400,7 @@ apply_qdiscs() {
   done_list="" devs=""
   for target in $targets; do
     dev=${target%%=*} mtu=${target#*=}
-    if [ -n "$netem" ]; then root=$netem; else root=$(tbf_args "$kbit" "$mtu"); fi
+    if [ -n "$netem" ]; then root=$netem; elif [ -n "$PEERS" ]; then root="htb default 2"; else root=$(tbf_args "$kbit" "$mtu"); fi
     # The add is the lock for this interface: it fails when a root qdisc is already there.
     if ! err=$(tc qdisc add dev "$dev" root handle $HANDLE $root 2>&1); then
       if [ -n "$(rate_left "$dev")" ]; then busy; fi
@@ -415,6 +416,8 @@ apply_qdiscs() {
     devs="$devs $dev"
     if [ -n "$netem" ] && [ -n "$kbit" ]; then
       tc qdisc add dev "$dev" parent ${HANDLE}1 handle $CHILD $(tbf_args "$kbit" "$mtu")
+    elif [ -n "$PEERS" ]; then
+      peer_classes "$dev" "$kbit" "$mtu"
     fi
     if [ -n "$kbit" ]; then
       burst=$(tbf_args "$kbit" "$mtu" | awk '{ print $5 }')
@@ -423,8 +426,22 @@ apply_qdiscs() {
       done_list="$done_list $dev"
     fi
   done
-  if [ -n "$kbit" ]; then applied "rate $kbit kbit/s on egress of$done_list, latency $LATENCY"; fi
+  if [ -n "$kbit" ]; then applied "rate $kbit kbit/s on egress of$done_list, latency $LATENCY${PEERS:+, to$PEERS only}"; fi
   if [ -n "$netem" ]; then applied "$netem on$devs"; fi
+}
+
+# A rate narrowed to peers: under the htb root, class 77:1 holds the peers' traffic to KBIT (the
+# tbf's burst, and a byte FIFO as deep as the tbf's queue: 100 ms of the rate plus the burst),
+# and class 77:2, the default, lets the rest through at 10 Gbit/s. u32 filters pick the peers.
+peer_classes() {
+  dev=$1 kbit=$2 mtu=$3
+  burst=$(tbf_args "$kbit" "$mtu" | awk '{ print $5 }')
+  tc class add dev "$dev" parent $HANDLE classid ${HANDLE}1 htb rate "${kbit}kbit" ceil "${kbit}kbit" burst "$burst" cburst "$burst"
+  tc class add dev "$dev" parent $HANDLE classid ${HANDLE}2 htb rate 10gbit
+  tc qdisc add dev "$dev" parent ${HANDLE}1 handle $CHILD bfifo limit $((kbit * 25 / 2 + burst))
+  for peer in $PEERS; do
+    tc filter add dev "$dev" parent $HANDLE protocol ip prio 1 u32 match ip dst "$peer" flowid ${HANDLE}1
+  done
 }
 
 apply_queue() {
@@ -488,7 +505,6 @@ profile() {
   if [ -n "$DELAY_US" ] || [ "$JITTER_US" -gt 0 ] || [ "$DUP_PPM" -gt 0 ] || [ "$REORDER_PPM" -gt 0 ]; then delayed=1; fi
   DELAY_US=${DELAY_US:-0}
   [ -n "$LOSS$KBIT$delayed" ] || usage_error "a profile needs at least one of --loss, --rate, --delay-us, --jitter-us, --duplicate, --reorder"
-  [ -z "$PEERS" ] || [ -z "$KBIT" ] || usage_error "--rate cannot be narrowed to a peer (it shapes whole interfaces)"
   [ -z "$PEERS" ] || [ "$BACKEND" != netem ] || usage_error "--backend netem cannot be narrowed to a peer; use nfqueue"
   if has_loss || has_rate || has_queue; then busy; fi
   # A failure half-way (set -e), or another fault found on the way (exit 3), exits through the
@@ -502,7 +518,7 @@ profile() {
     [ -z "$KBIT" ] || apply_qdiscs "$KBIT" ""
     if [ -n "$delayed" ]; then
       apply_queue
-      applied "$(describe_delay) through the delay line${PEERS:+ to$(echo " $PEERS")}"
+      applied "$(describe_delay) through the delay line${PEERS:+ to$PEERS}"
     fi
   fi
   hold

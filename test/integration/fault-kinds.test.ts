@@ -111,6 +111,25 @@ describe("delay and jitter, seen from Alice's workstation", () => {
   });
 });
 
+describe("a rate narrowed to one peer", () => {
+  it("4 Mbit/s on www to Alice: her 500 kB takes about a second, while the proxy (seen as the router) gets it at LAN speed", async () => {
+    const fetch = async (from: string) => {
+      const r = await sh(from, `curl -s -o /dev/null --max-time 20 -r 0-499999 -w '%{size_download} %{time_total}' http://${www}/objects/large.bin`);
+      const [size, seconds] = r.out.trim().split(" ").map(Number);
+      expect(size, r.out).toBe(500_000);
+      return seconds!;
+    };
+    const id = await fault({ service: "www", rateKbit: 4000, to: "alice" });
+    const alice = await fetch("alice");
+    expect(alice).toBeGreaterThan(0.9); // 4,000,000 bits at 4 Mbit/s, less the bucket's first burst
+    expect(alice).toBeLessThan(2);
+    expect(await fetch("proxy")).toBeLessThan(0.3);
+    const c = (await heal(id)).counters;
+    expect(c["sentBytes"]).toBeGreaterThanOrEqual(500_000);
+    expect(c["sentBytes"]).toBeLessThan(800_000);
+  });
+});
+
 describe("duplication and reordering, as ping shows them", () => {
   it("duplicate 50% on www: about half of the router's pings come back twice (DUP!), as the counters say", async () => {
     const id = await fault({ service: "www", duplicate: 50 });

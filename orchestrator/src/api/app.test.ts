@@ -256,7 +256,7 @@ describe("API", () => {
       [{ service: "dns-resolver", rateKbit: 1500, partition: "dns-hamburger-1" }, /this one mixes a link profile .* and partition/],
       [{ service: "dns-resolver", rateKbit: 1500, direction: "egress" }, /direction applies only to loss; remove it, or give loss/],
       [{ service: "dns-resolver" }, /a fault needs one of loss, rateKbit, delayMs .*; it has none/],
-      [{ service: "dns-resolver", rateKbit: 1500, to: "dns-hamburger-1" }, /rateKbit cannot be narrowed to a peer/],
+      [{ service: "dns-resolver", rateKbit: 1500, to: "nowhere" }, /to names unknown service "nowhere"/],
       [{ service: "dns-resolver", delayMs: 20, to: "dns-resolver" }, /to names "dns-resolver", the service the fault is on/],
       [{ service: "dns-resolver", delayMs: 20, jitterMs: 5, distribution: "pareto" }, /distribution must be one of uniform, normal; got "pareto"/],
       [{ service: "dns-resolver", delayMs: 10_001 }, /delayMs must be a number of milliseconds from 0 to 10000; got 10001/],

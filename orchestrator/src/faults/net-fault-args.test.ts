@@ -88,12 +88,10 @@ describe("a fault of any kind", () => {
     expect(netFaultChoiceProblems({ jitterMs: 5, loss: 1 })).toEqual(["jitterMs is a spread around delayMs; give delayMs too (0 is allowed)"]);
     expect(netFaultChoiceProblems({ delayMs: 5, distribution: "normal" })).toEqual(["distribution applies only to jitterMs; remove it, or give jitterMs"]);
     expect(netFaultChoiceProblems({ duplicate: 5, gapMs: 3 })).toEqual(["gapMs applies only to reorder; remove it, or give reorder (percent)"]);
-    expect(netFaultChoiceProblems({ rateKbit: 1500, to: "www" })).toEqual([expect.stringMatching(/rateKbit cannot be narrowed to a peer/)]);
+    expect(netFaultChoiceProblems({ rateKbit: 1500, to: "www" })).toEqual([]);
     expect(netFaultChoiceProblems({ disconnect: "campus", oneWay: true })).toEqual(["oneWay applies only to partition; remove it"]);
     expect(netFaultChoiceProblems({ partition: "www", to: "www" })).toEqual([expect.stringMatching(/to narrows a link profile/)]);
-    expect(netFaultChoiceProblems({ loss: 10, direction: "egress", rateKbit: 1500, delayMs: 100, jitterMs: 10, duplicate: 1, reorder: 2, gapMs: 5, to: "www" })).toEqual([
-      expect.stringMatching(/rateKbit cannot be narrowed/),
-    ]);
+    expect(netFaultChoiceProblems({ loss: 10, direction: "egress", rateKbit: 1500, delayMs: 100, jitterMs: 10, duplicate: 1, reorder: 2, gapMs: 5, to: "www" })).toEqual([]);
     expect(netFaultChoiceProblems({ loss: 2, rateKbit: 1500, delayMs: 100, jitterMs: 10 })).toEqual([]);
   });
 
@@ -122,7 +120,8 @@ describe("a fault of any kind", () => {
     expect(netFaultSpec({ delayMs: 100, jitterMs: 10 })).toEqual({ delayMs: 100, jitterMs: 10, distribution: "uniform" });
     expect(netFaultSpec({ reorder: 5 })).toEqual({ reorder: 5, gapMs: 10 });
     expect(netFaultSpec({ partition: "dns-root" })).toEqual({ partition: ["dns-root"], oneWay: false });
-    expect(() => netFaultSpec({ rateKbit: 1500, to: "www" })).toThrow(/cannot be narrowed/);
+    expect(netFaultSpec({ rateKbit: 1500, to: "www" })).toEqual({ rateKbit: 1500, to: "www" });
+    expect(netFaultArgs({ rateKbit: 1500, to: "www" }, { peers: ["10.0.0.41/32"] })).toEqual(["profile", "--rate", "1500", "--peer", "10.0.0.41/32"]);
     expect(describeNetFault({ loss: 10, direction: "both" })).toBe("loss 10% both");
     expect(describeNetFault({ loss: 0.5, direction: "ingress" })).toBe("loss 0.5% ingress");
     expect(describeNetFault({ rateKbit: 1500 })).toBe("rate 1500 kbit/s");

@@ -91,7 +91,7 @@ export interface NetFaultSpec {
   /** Percent of packets held back gapMs (default 10), so that later ones overtake them. */
   reorder?: number;
   gapMs?: number;
-  /** Only traffic to (and for ingress loss, from) this service suffers the profile. */
+  /** Only traffic to (and for ingress loss, from) this service suffers the profile; a rate then shapes only what goes to it. */
   to?: string;
   /** The services this one is partitioned from: nothing passes either way (oneWay: only from this one to them). */
   partition?: string[];
@@ -140,7 +140,6 @@ export function netFaultChoiceProblems(given: NetFaultFields): string[] {
   if (has("jitterMs") && !has("delayMs")) problems.push("jitterMs is a spread around delayMs; give delayMs too (0 is allowed)");
   if (has("distribution") && !has("jitterMs")) problems.push("distribution applies only to jitterMs; remove it, or give jitterMs");
   if (has("gapMs") && !has("reorder")) problems.push("gapMs applies only to reorder; remove it, or give reorder (percent)");
-  if (has("to") && has("rateKbit")) problems.push("rateKbit cannot be narrowed to a peer with to (it shapes the service's whole interfaces); remove one");
   if (has("oneWay") && !has("partition")) problems.push("oneWay applies only to partition; remove it");
   if (has("to") && families[0] !== PROFILE_FAMILY) problems.push("to narrows a link profile (loss, delayMs, duplicate, reorder) to one peer; a partition names its peers itself");
   return problems;

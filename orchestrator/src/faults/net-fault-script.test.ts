@@ -53,7 +53,7 @@ case "$*" in
     for f in "$S"/*; do [ -e "$f" ] && cat "$f"; done; true ;;
   "qdisc show dev "*)
     if [ -e "$S/$4" ]; then sed "s/ dev $4//" "$S/$4"; else echo "qdisc noqueue 0: root refcnt 2 "; fi ;;
-  "qdisc add dev "*" parent "*) ;;
+  "qdisc add dev "*" parent "*|"class add dev "*|"filter add dev "*) ;;
   "qdisc add dev "*)
     if [ -e "$S/$4" ]; then echo "Error: Exclusivity flag on, cannot modify." >&2; exit 2; fi
     echo "qdisc tbf $7 dev $4 root refcnt 2 rate \${10} burst \${12}b lat \${14} " > "$S/$4" ;;
@@ -193,6 +193,26 @@ describe("net-fault.sh profile --backend netem (a kernel with sch_netem; this on
   }, 20_000);
 });
 
+describe("net-fault.sh profile --rate narrowed to peers", () => {
+  it("puts an htb on each interface: the peers' class at the rate, with the tbf's burst and a 100 ms byte FIFO, the rest let through", async () => {
+    const h = hold("profile", "--rate", "1500", "--peer", "10.0.0.22/32", "--peer", "10.1.0.22/32");
+    await h.applied;
+    const calls = readFileSync(join(dir, "calls"), "utf8").split("\n").filter((l) => / (add|del) /.test(l));
+    expect(calls.filter((l) => l.includes("dev eth0"))).toEqual([
+      "tc qdisc add dev eth0 root handle 77: htb default 2",
+      "tc class add dev eth0 parent 77: classid 77:1 htb rate 1500kbit ceil 1500kbit burst 3000 cburst 3000",
+      "tc class add dev eth0 parent 77: classid 77:2 htb rate 10gbit",
+      "tc qdisc add dev eth0 parent 77:1 handle 78: bfifo limit 21750",
+      "tc filter add dev eth0 parent 77: protocol ip prio 1 u32 match ip dst 10.0.0.22/32 flowid 77:1",
+      "tc filter add dev eth0 parent 77: protocol ip prio 1 u32 match ip dst 10.1.0.22/32 flowid 77:1",
+    ]);
+    expect(h.output()).toMatch(/^l7lab-fault: applied rate 1500 kbit\/s on egress of eth0 \(burst 3000\) eth1 \(burst 18000\), latency 100ms, to 10\.0\.0\.22\/32 10\.1\.0\.22\/32 only\n$/);
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+    expect(qdiscs()).toEqual({});
+  }, 20_000);
+});
+
 describe("net-fault.sh stats and clear", () => {
   it("sums the rate counters of the l7lab tbf over the interfaces from tc -s qdisc show, leaving other qdiscs out", () => {
     writeFileSync(join(dir, "tc-s"), TC_S_QDISC_SHOW);
@@ -230,7 +250,6 @@ describe("net-fault.sh stats and clear", () => {
 describe("net-fault.sh profile, cut and linkdown: arguments refused before anything is touched (exit 2)", () => {
   it.each([
     [["profile"], "a profile needs at least one of --loss, --rate, --delay-us, --jitter-us, --duplicate, --reorder"],
-    [["profile", "--rate", "1500", "--peer", "10.0.0.80/32"], "--rate cannot be narrowed to a peer (it shapes whole interfaces)"],
     [["profile", "--delay-us", "60000001"], "--delay-us must be a whole number of microseconds from 0 to 60000000, got '60000001'"],
     [["profile", "--delay-us", "1.5"], "--delay-us must be a whole number of microseconds from 0 to 60000000, got '1.5'"],
     [["profile", "--delay-us", "100", "--distribution", "pareto"], "--distribution must be uniform or normal, got 'pareto'"],

@@ -26,7 +26,7 @@ function properties(ranged: boolean) {
     (ranged ? Type.Integer : Type.Number)({
       ...range({ minimum: RATE_KBIT_MIN, maximum: RATE_KBIT_MAX }),
       description:
-        "A rate limit in kbit/s (1000 bit/s), like an access link: a token bucket (tc tbf, 100 ms of queue) on the egress of each of the service's interfaces, so it slows what the service sends; on the campus router it shapes both directions of the access link. Not with to.",
+        "A rate limit in kbit/s (1000 bit/s), like an access link: a token bucket (tc tbf, 100 ms of queue) on the egress of each of the service's interfaces, so it slows what the service sends; on the campus router it shapes both directions of the access link. With to, only what it sends that peer (an htb class of its own).",
     }),
   ),
   delayMs: ms("A fixed delay, in ms, on everything the service sends (netem's semantics: a round trip to it grows by this much). Through a userspace delay line (NFQUEUE) on kernels without sch_netem; see GET /api/capabilities."),
@@ -35,7 +35,7 @@ function properties(ranged: boolean) {
   duplicate: percent("Percent of the packets the service sends that are sent twice."),
   reorder: percent("Percent of the packets the service sends that are held back gapMs, so that later ones overtake them."),
   gapMs: ms("With reorder: how long a reordered packet is held back, in ms (default 10)."),
-  to: Type.Optional(Type.String({ minLength: 1, description: "Narrows the profile (loss, delay, duplicate, reorder) to traffic to this service (and, for ingress loss, from it)." })),
+  to: Type.Optional(Type.String({ minLength: 1, description: "Narrows the profile (loss, rate, delay, duplicate, reorder) to traffic to this service (and, for ingress loss, from it)." })),
   partition: Type.Optional(
     Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: PARTITION_PEERS_MAX })], {
       description: "A partition: the service(s) this one is cut off from. Nothing passes between them, either way unless oneWay.",
