@@ -249,6 +249,19 @@ describe("scenario proxy-origin-partition (R4)", () => {
   }, 120_000);
 });
 
+describe("scenario rtsp-impaired", () => {
+  it("passes: jitter, duplicates and reordering from the media server show in the client's RTP statistics, and the client counts the duplicates the fault made", async () => {
+    const { run, step } = await runScenario("rtsp-impaired");
+    expect(run.status, explain(run)).toBe("passed");
+    type Track = { rtp: { duplicates: number } };
+    const seen = (step("play").result as { tracks: Track[] }).tracks.reduce((n, t) => n + t.rtp.duplicates, 0);
+    const made = (step("healed").result as { counters: { duplicated: number } }).counters.duplicated;
+    // The copies made after the client stopped listening (its teardown) are not seen.
+    expect(seen).toBeLessThanOrEqual(made);
+    expect(seen).toBeGreaterThanOrEqual(made - 5);
+  }, 60_000);
+});
+
 describe("scenario dns-delayed-referrals", () => {
   it("passes: with 40 ms on the root, the TLD and the authoritative server, the iterative walk takes three round trips, then LAN speed again", async () => {
     const { run, step } = await runScenario("dns-delayed-referrals");
