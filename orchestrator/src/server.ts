@@ -6,6 +6,8 @@ import { defaultProbes, splitProbes } from "./probes/default-probes.ts";
 import { ProberLink, remoteProbe } from "./prober/link.ts";
 import { preloadProbeLibraries } from "./probes/libraries.ts";
 import { ScenarioCatalog } from "./scenarios/catalog.ts";
+import { ExperimentCatalog } from "./experiments/catalog.ts";
+import { ExperimentRunner } from "./experiments/runner.ts";
 import { ScenarioEngine } from "./engine/engine.ts";
 import { ManualFaults } from "./faults/manual-faults.ts";
 import { systemClock } from "./common/clock.ts";
@@ -24,6 +26,7 @@ if (process.env["L7LAB_FILL_COMPILE_CACHE"] === "1") {
 const env = {
   composeFile: process.env["L7LAB_COMPOSE_FILE"] ?? "docker-compose.yml",
   scenariosDir: process.env["L7LAB_SCENARIOS_DIR"] ?? "scenarios",
+  experimentsDir: process.env["L7LAB_EXPERIMENTS_DIR"] ?? "experiments",
   host: process.env["L7LAB_API_HOST"] ?? "127.0.0.1",
   port: Number(process.env["L7LAB_API_PORT"] ?? 8080),
   // Where the API is published on the host's loopback (docker-compose.yml), for the Host allowlist.
@@ -60,8 +63,10 @@ const registry = prober === undefined ? defaultProbes() : splitProbes((probe) =>
 const catalog = new ScenarioCatalog(env.scenariosDir, { registry, topology });
 const engine = new ScenarioEngine({ registry, docker, topology });
 const faults = new ManualFaults(docker, topology, systemClock);
+const experimentCatalog = new ExperimentCatalog(env.experimentsDir, { registry, topology });
+const experiments = { catalog: experimentCatalog, runner: new ExperimentRunner(experimentCatalog, engine, { registry, topology }, systemClock) };
 const app = await buildApp(
-  { docker, topology, registry, catalog, engine, faults, access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
+  { docker, topology, registry, catalog, engine, faults, experiments, access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
   { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
 );
 

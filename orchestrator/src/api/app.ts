@@ -12,6 +12,9 @@ import type { ScenarioEngine } from "../engine/engine.ts";
 import { ErrorReply } from "./schemas.ts";
 import { accessCheck, accessResponses, registerAccess, sendRefusal, type AccessOptions } from "./access.ts";
 import { registerBodyLimits } from "./limits.ts";
+import type { ExperimentCatalog } from "../experiments/catalog.ts";
+import type { ExperimentRunner } from "../experiments/runner.ts";
+import { experimentRoutes } from "./routes/experiments.ts";
 import { faultRoutes } from "./routes/faults.ts";
 import type { ManualFaults } from "../faults/manual-faults.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -28,6 +31,8 @@ export interface AppDeps {
   catalog: ScenarioCatalog;
   engine: ScenarioEngine;
   faults: ManualFaults;
+  /** Experiments (experiments/*.yaml) and their runner; without them the experiment routes are not served. */
+  experiments?: { catalog: ExperimentCatalog; runner: ExperimentRunner };
   /** Who may call the API: its token and the ports of its Host allowlist (access.ts). */
   access: AccessOptions;
   /** How long a probe call may run before it is stopped (default 15 minutes: routes/probes.ts). */
@@ -173,6 +178,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions & { 
       await api.register(scenarioRoutes, deps);
       await api.register(runRoutes, deps);
       await api.register(faultRoutes, deps);
+      if (deps.experiments) await api.register(experimentRoutes, { ...deps, experiments: deps.experiments });
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },
     { prefix: "/api" },

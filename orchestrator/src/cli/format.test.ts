@@ -60,6 +60,7 @@ describe("CLI formatting", () => {
     const help = helpText(readFileSync(new URL("./main.ts", import.meta.url), "utf8"));
     expect(help).toMatch(/^The l7lab CLI/);
     expect(help).toMatch(/l7lab fault partition <service> <peer>/);
-    expect(help.split("\n").at(-1)).toMatch(/l7lab fault list \| heal <id> \| heal --all \| capabilities/);
+    expect(help).toMatch(/l7lab fault list \| heal <id> \| heal --all \| capabilities/);
+    expect(help.split("\n").at(-1)).toMatch(/l7lab experiment list \| run <name> \[--quick\] \[--out DIR\]/);
   });
 });

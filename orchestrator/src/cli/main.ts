@@ -10,15 +10,23 @@
  *   l7lab fault loss|rate|delay|duplicate|reorder <service> <value> [options]   a link profile
  *   l7lab fault partition <service> <peer>[,<peer>] [--one-way] | disconnect|link-down <service> <network>
  *   l7lab fault list | heal <id> | heal --all | capabilities   (FAULT_USAGE in faults.ts says it all)
+ *   l7lab experiment list | run <name> [--quick] [--out DIR]   sweeps against a model: data.csv, report.md, plot.svg
  */
 import { SERVICE_ACTIONS } from "../docker/docker-adapter.ts";
 import { FINISHED_RUN_STATUSES, type RunStatus } from "../engine/run-types.ts";
 import { faultRow, faultText, healedLine, parseFaultCommand, type FaultCommand, type FaultView, type HealedView } from "./faults.ts";
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, totalmem } from "node:os";
+import { join, resolve } from "node:path";
+import type { ExperimentRun } from "../experiments/runner.ts";
+import { dataCsv, plotSpec, reportMd } from "../experiments/report.ts";
+import { parseExperimentCommand, pointLine, type ExperimentCommand } from "./experiments.ts";
+import { renderSvg } from "./plot.ts";
 import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 import { readToken, tokenFile } from "../common/api-token.ts";
 
 const base = (process.env["L7LAB_API_URL"] ?? `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`).replace(/\/$/, "");
-const COMMANDS = ["status", "scenarios", "run", "show", "service", "fault", "help"];
+const COMMANDS = ["status", "scenarios", "run", "show", "service", "fault", "experiment", "help"];
 
 class CliError extends Error {}
 
@@ -122,6 +130,46 @@ async function fault(args: string[]): Promise<number> {
   }
 }
 
+async function experiment(args: string[]): Promise<number> {
+  let command: ExperimentCommand;
+  try {
+    command = parseExperimentCommand(args);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  if (command.op === "list") {
+    const list = await call<{ name: string; valid: boolean; title?: string; errors: string[] }[]>("GET", "/experiments");
+    if (list.length === 0) console.log("no experiments (experiments/*.yaml)");
+    for (const e of list) console.log(e.valid ? `  ${e.name}: ${e.title ?? ""}` : `! ${e.name}\n    ${e.errors.join("\n    ")}`);
+    return 0;
+  }
+  const path = `/experiments/${encodeURIComponent(command.name)}/runs`;
+  let run = await call<ExperimentRun>("POST", path, command.quick ? { quick: true } : {});
+  console.log(`experiment run ${run.id} of ${run.name}${run.quick ? " (quick)" : ""}: ${run.points.length} points, ${run.repetitions} repetition(s) each`);
+  const stop = () => void call("POST", `${path}/${run.id}/abort`).catch(() => undefined);
+  process.once("SIGINT", stop);
+  const shown = new Set<number>();
+  for (;;) {
+    run.points.forEach((p, i) => {
+      if (!shown.has(i) && p.status !== "waiting" && p.status !== "running") {
+        shown.add(i);
+        console.log(pointLine(p, i, run.points.length, run.metric.unit));
+      }
+    });
+    if (run.status !== "running") break;
+    await new Promise((r) => setTimeout(r, 500));
+    run = await call<ExperimentRun>("GET", `${path}/${run.id}`);
+  }
+  process.removeListener("SIGINT", stop);
+  const out = resolve(command.out ?? join("results", `${run.name}-${run.id}`));
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, "data.csv"), dataCsv(run));
+  await writeFile(join(out, "report.md"), reportMd(run, `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`));
+  await writeFile(join(out, "plot.svg"), await renderSvg(plotSpec(run)));
+  console.log(`${run.name} (run ${run.id}): ${run.status.toUpperCase()}; wrote ${join(out, "data.csv")}, report.md and plot.svg`);
+  return run.status === "passed" ? 0 : 1;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const transcripts = rest.includes("--transcript");
@@ -148,6 +196,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "fault":
       return fault(rest.filter((a) => a !== "--transcript"));
+    case "experiment":
+      return experiment(rest);
     case undefined:
     case "help":
       console.log(helpText((await import("node:fs")).readFileSync(new URL(import.meta.url), "utf8")));

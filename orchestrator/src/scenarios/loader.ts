@@ -25,7 +25,7 @@ export function scenarioNameOf(file: string): string {
   return basename(file, extname(file));
 }
 
-function parseText(text: string, file: string): { value?: unknown; problem?: string } {
+export function parseText(text: string, file: string): { value?: unknown; problem?: string } {
   if (text.trim() === "") return { problem: "the file is empty; it needs a name, a title and steps" };
   if (extname(file) === ".json") {
     try {

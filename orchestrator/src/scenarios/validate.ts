@@ -49,7 +49,7 @@ type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === "object" && !Array.isArray(v);
 const under = (prefix: string) => (path: string) => path.startsWith(prefix + "/");
 
-function schemaProblems(schema: TSchema, validator: ReturnType<typeof Compile> | undefined, value: unknown, label: string, fieldPrefix: PathSegment[] = [], skip?: (p: string) => boolean): string[] {
+export function schemaProblems(schema: TSchema, validator: ReturnType<typeof Compile> | undefined, value: unknown, label: string, fieldPrefix: PathSegment[] = [], skip?: (p: string) => boolean): string[] {
   const errors = withAllErrors(() => (validator ? validator.Errors(value) : Value.Errors(schema, value)));
   return describeSchemaErrors(schema, value, errors, { label, fieldPrefix, ...(skip ? { skip } : {}) });
 }
