@@ -36,7 +36,8 @@
  *     only for a service running (or without a container) at the start: both then change nothing;
  *   - POST /api/faults only when the fault would be refused (unknown service, or values the
  *     orchestrator's own check, netFaultProblems, refuses);
- *   - POST /api/scenarios/{name}/runs never for a valid scenario of the lab;
+ *   - POST /api/scenarios/{name}/runs never for a valid scenario of the lab, nor
+ *     POST /api/experiments/{name}/runs for a valid experiment, nor an abort of an experiment run;
  *   - POST /api/probes/{name}/calls with a probe's name only with a body that carries an unknown
  *     field, which every probe refuses (their parameter schemas are closed: checked at the start;
  *     a probe whose schema is open is never named);
@@ -376,6 +377,7 @@ const stateOf = new Map(start.services.map((s) => [s.service, s]));
 const quietServices = serviceNames.filter((n) => !stateOf.has(n) || stateOf.get(n)!.state === "running");
 const scenarios = await get<{ name: string; valid: boolean }[]>("/scenarios");
 const probes = await get<{ name: string; params: { additionalProperties?: unknown } }[]>("/probes");
+const experiments = await get<{ name: string; valid: boolean }[]>("/experiments");
 const closedProbes = probes.filter((p) => p.params?.additionalProperties === false).map((p) => p.name);
 // Runs that had ended at the start (none was active), and ours, all ended before phase 2.
 const runIds = () => start.runs.map((r) => r.id).concat([...ours.endedRuns]);
@@ -417,6 +419,11 @@ function guard(req: FuzzRequest): FuzzRequest | undefined {
   }
   if (req.method === "POST" && resource === "scenarios" && b === "runs") {
     if (scenarios.some((s) => s.name === a && s.valid)) return undefined;
+  }
+  if (req.method === "POST" && resource === "experiments" && b === "runs") {
+    // Never a run of an experiment of the lab, and never an abort of one.
+    if (c === undefined && experiments.some((e) => e.name === a && e.valid)) return undefined;
+    if (c !== undefined && seg[6] === "abort") return undefined;
   }
   if (req.method === "POST" && resource === "runs" && b === "abort") {
     if (/^[0-9a-f]{8}$/.test(a!) && !runIds().includes(a!)) return undefined;

@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,8 @@ import { ScenarioCatalog } from "../scenarios/catalog.ts";
 import { ScenarioEngine } from "../engine/engine.ts";
 import { Topology } from "../lab/topology.ts";
 import { constantProbe, fakeProbe, FakeDocker, hangingProbe, SERVICES, testTopology } from "../scenarios/testing/fakes.ts";
+import { ExperimentCatalog } from "../experiments/catalog.ts";
+import { ExperimentRunner } from "../experiments/runner.ts";
 import { ManualFaults } from "../faults/manual-faults.ts";
 import { systemClock } from "../common/clock.ts";
 import { buildApp } from "./app.ts";
@@ -40,11 +42,24 @@ describe("API", () => {
     const topology = new Topology(lab.project, [...lab.services, { name: "orchestrator", hostnames: [], role: "orchestrator", description: "", networks: [] }], [...lab.networks]);
     const catalog = await ScenarioCatalog.load(dir, { registry, topology });
     const engine = new ScenarioEngine({ registry, docker, topology });
-    app = await buildApp({ docker, topology, registry, catalog, engine, faults: new ManualFaults(docker, topology, systemClock), access: { token: () => TOKEN, ports: [80] } });
+    const experimentDir = join(dir, "experiments");
+    await mkdir(experimentDir);
+    const experimentCatalog = new ExperimentCatalog(experimentDir, { registry, topology });
+    const experiments = { catalog: experimentCatalog, runner: new ExperimentRunner(experimentCatalog, engine, { registry, topology }, systemClock) };
+    app = await buildApp({ docker, topology, registry, catalog, engine, faults: new ManualFaults(docker, topology, systemClock), experiments, access: { token: () => TOKEN, ports: [80] } });
   });
   afterAll(async () => {
     await app.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("answers an experiment that is not there with a 404 naming the known ones, and a bad body with a 400", async () => {
+    expect((await call({ method: "GET", url: "/api/experiments" })).json()).toEqual([]);
+    const missing = await call({ method: "POST", url: "/api/experiments/dns-latency/runs", payload: {} });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json<{ message: string }>().message).toMatch(/experiment "dns-latency" is not known/);
+    expect((await call({ method: "POST", url: "/api/experiments/dns-latency/runs", payload: { quick: "yes" } })).statusCode).toBe(400);
+    expect((await call({ method: "GET", url: "/api/experiments/dns-latency/runs/abcd1234" })).statusCode).toBe(404);
   });
 
   it("runs a scenario and returns its record", async () => {
@@ -276,7 +291,8 @@ describe("API", () => {
     const doc = (await call({ method: "GET", url: "/api/openapi.json" })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      "/api/capabilities", "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
+      "/api/capabilities", "/api/experiments", "/api/experiments/{name}/runs", "/api/experiments/{name}/runs/{id}", "/api/experiments/{name}/runs/{id}/abort",
+      "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
       "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
     ]);
   });

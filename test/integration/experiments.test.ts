@@ -1,0 +1,75 @@
+/**
+ * Experiments on the real lab: each shipped experiment in --quick mode through the CLI, as a user
+ * runs it (./l7lab experiment run <name> --quick --out DIR), its files, and an abort that leaves
+ * no fault behind.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { retryUntil } from "../../orchestrator/src/common/retry.ts";
+import { api, faultHelpers, repoRoot } from "./lab.ts";
+
+const run = promisify(execFile);
+const out = mkdtempSync(join(tmpdir(), "l7lab-experiments-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+interface ExperimentRun {
+  id: string;
+  status: string;
+  points: { point: Record<string, unknown>; status: string; stats?: { mean: number; n: number }; model: number; allowed: number; withinBound?: boolean; runId?: string }[];
+}
+
+describe("the shipped experiments, in --quick mode", () => {
+  it("GET /api/experiments lists them, each valid", async () => {
+    const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/experiments");
+    expect(list.status).toBe(200);
+    expect(list.body.map((e) => e.name)).toContain("dns-latency");
+    expect(list.body.flatMap((e) => e.errors)).toEqual([]);
+  });
+
+  it("dns-latency: ./l7lab experiment run --quick passes, within 2 minutes, and writes data.csv, report.md and plot.svg", async () => {
+    const dir = join(out, "dns-latency");
+    const started = Date.now();
+    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "dns-latency", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
+    expect(Date.now() - started).toBeLessThan(120_000);
+    expect(stdout).toMatch(/point 1\/2 rttMs=0, cache=cold: .*: within/);
+    expect(stdout).toMatch(/point 2\/2 rttMs=100, cache=cold: .*: within/);
+    expect(stdout).toMatch(/dns-latency \(run [0-9a-f]{8}\): PASSED/);
+    const csv = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n");
+    expect(csv[0]).toBe("rttMs,cache,mean,sd,n,min,max,model,allowed,within_bound,status");
+    expect(csv.slice(1).map((l) => l.split(",")[9])).toEqual(["yes", "yes"]);
+    // Three referrals of 100 ms each: 300 ms, and a few of the LAN's.
+    const cold100 = Number(csv[2]!.split(",")[2]);
+    expect(cold100).toBeGreaterThanOrEqual(300);
+    expect(cold100).toBeLessThan(330);
+    expect(readFileSync(join(dir, "report.md"), "utf8")).toMatch(/\*\*passed\*\*/);
+    expect(readFileSync(join(dir, "plot.svg"), "utf8")).toMatch(/^<svg [^>]*>[\s\S]*RTT to each server of the hierarchy \(ms\)[\s\S]*resolution time \(ms\)/);
+    // Each point was a scenario run whose faults were undone when it ended.
+    const id = /run ([0-9a-f]{8})\)/.exec(stdout)![1]!;
+    const record = (await api<ExperimentRun>("GET", `/experiments/dns-latency/runs/${id}`)).body;
+    for (const p of record.points) {
+      const point = (await api<{ cleanup: { ok: boolean; action: string }[] }>("GET", `/runs/${p.runId}`)).body;
+      expect(point.cleanup.map((c) => c.action)).toEqual(Array(3).fill(`remove delay ${String(p.point["rttMs"])} ms`));
+      expect(point.cleanup.every((c) => c.ok)).toBe(true);
+    }
+    expect(await faultHelpers()).toEqual([]);
+  }, 150_000);
+
+  it("an aborted run stops at the point under way and leaves no fault behind", async () => {
+    const started = await api<ExperimentRun>("POST", "/experiments/dns-latency/runs", {});
+    expect(started.status).toBe(202);
+    const id = started.body.id;
+    await retryUntil(async () => ((await faultHelpers()).length > 0 ? true : undefined), "the first point's faults applied", { timeoutMs: 30_000, intervalMs: 50 });
+    expect((await api("POST", `/experiments/dns-latency/runs/${id}/abort`, {})).status).toBe(200);
+    const done = await retryUntil(async () => {
+      const r = (await api<ExperimentRun>("GET", `/experiments/dns-latency/runs/${id}`)).body;
+      return r.status === "running" ? undefined : r;
+    }, "the aborted run finishing", { timeoutMs: 30_000, intervalMs: 100 });
+    expect(done.status).toBe("aborted");
+    expect(done.points.filter((p) => p.status === "done").length).toBeLessThan(done.points.length);
+    expect(await faultHelpers()).toEqual([]);
+  }, 60_000);
+});
