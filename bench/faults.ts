@@ -11,7 +11,9 @@
  *              against the distribution's (10/sqrt(3) = 5.77 ms, and 10 ms). Target: within 20%.
  *   throughput The 8 MiB object from www to Alice, through the delay line at 0 ms against no fault,
  *              alternated; Mbit/s, and the delay line's CPU (its helper container's cgroup) per
- *              MiB. Target: at least 100 Mbit/s.
+ *              MiB. Target: at least 100 Mbit/s. And the same 2 MiB behind 100 ms of delay on www
+ *              (the sender) and on Alice (the receiver's ACKs): the same round trip, so about the
+ *              same time, unless the delay line throttles a sender's TCP (TCP Small Queues).
  *   partition  Alice partitioned from www while she pings it 100 times (10 ms apart): echo
  *              requests www received (its /proc/net/snmp InEchos), which must be 0; then the time
  *              from the DELETE to Alice's first answered ping. Target: under 1 s.
@@ -51,9 +53,13 @@ async function withFault<T>(body: Record<string, unknown>, work: (fault: { id: s
   }
 }
 
-/** Round trips (ms) of `n` TCP connects from Alice to www:80. */
-async function connectTimes(n: number): Promise<number[]> {
-  const out = await sh("alice", `for i in $(seq ${n}); do curl -s -o /dev/null --max-time 5 -w '%{time_connect}\\n' http://${www}/; done`);
+/**
+ * Round trips (ms) of `n` TCP connects from Alice to www:80, `gapS` seconds apart. A gap longer
+ * than the largest delay lets each connect find the delay line empty: it keeps packets in order,
+ * so a SYN-ACK queued behind the last packets of the connection before would wait for them.
+ */
+async function connectTimes(n: number, gapS = 0): Promise<number[]> {
+  const out = await sh("alice", `for i in $(seq ${n}); do curl -s -o /dev/null --max-time 5 -w '%{time_connect}\\n' http://${www}/; sleep ${gapS}; done`);
   return out.trim().split("\n").map((l) => Number(l) * 1000);
 }
 
@@ -78,11 +84,11 @@ for (const d of [10, 50, 100, 200]) {
   console.log(`${String(d).padStart(6)}  ${f(base).padStart(12)}  ${f(delayed).padStart(11)}  ${f(added).padStart(5)}  ${f(added - d).padStart(5)}  ±${f(bound)}${flag(Math.abs(added - d) <= bound)}`);
 }
 
-console.log(`\njitter: 50 ms delay with 10 ms of jitter, ${connects * 2} connects each; standard deviation against the distribution's`);
+console.log(`\njitter: 50 ms delay with 10 ms of jitter, ${connects * 2} connects each, 150 ms apart; standard deviation against the distribution's`);
 console.log("distribution  expected sd  measured sd  ratio  mean added");
 for (const [distribution, expected] of [["uniform", 10 / Math.sqrt(3)], ["normal", 10]] as const) {
   const base = median(await connectTimes(10));
-  const times = await withFault({ service: "www", delayMs: 50, jitterMs: 10, distribution }, () => connectTimes(connects * 2));
+  const times = await withFault({ service: "www", delayMs: 50, jitterMs: 10, distribution }, () => connectTimes(connects * 2, 0.15));
   const s = sd(times);
   const mean = times.reduce((a, b) => a + b, 0) / times.length - base;
   console.log(`${distribution.padEnd(12)}  ${f(expected).padStart(11)}  ${f(s).padStart(11)}  ${f(s / expected).padStart(5)}  ${f(mean).padStart(10)}${flag(Math.abs(s / expected - 1) <= 0.2)}`);
@@ -119,6 +125,19 @@ for (let round = 0; round < 3; round++) {
 console.log(`no fault               ${f(median(plain), 0).padStart(6)} Mbit/s`);
 console.log(`delay line at 0 ms     ${f(median(lined), 0).padStart(6)} Mbit/s  (${f(median(lined) / median(plain))}x)${flag(median(lined) >= 100)}`);
 console.log(`delay line CPU         ${f(lineCpuMs / lineMiB, 2)} ms per MiB (${f(lineCpuMs / 1000)} s for ${lineMiB} MiB)`);
+
+/** Seconds for Alice to download the first 2 MiB of the 8 MiB object from www. */
+async function twoMiB(): Promise<number> {
+  return Number((await sh("alice", `curl -s -o /dev/null --max-time 60 -r 0-2097151 -w '%{time_total}' http://${www}/objects/large.bin`)).trim());
+}
+const onSender: number[] = [];
+const onReceiver: number[] = [];
+for (let round = 0; round < 3; round++) {
+  onSender.push(await withFault({ service: "www", delayMs: 100 }, twoMiB));
+  onReceiver.push(await withFault({ service: "alice", delayMs: 100 }, twoMiB));
+}
+console.log(`2 MiB, 100 ms on www (sender)    ${f(median(onSender))} s`);
+console.log(`2 MiB, 100 ms on alice (receiver) ${f(median(onReceiver))} s  (sender/receiver ${f(median(onSender) / median(onReceiver))}x)${flag(median(onSender) / median(onReceiver) < 1.5)}`);
 
 console.log("\npartition: alice from www while alice pings www 100 times, 10 ms apart");
 /** Echo requests www has received (its namespace's /proc/net/snmp: an Icmp header line, then values). */

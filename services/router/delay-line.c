@@ -2,9 +2,18 @@
  * delay-line: a userspace delay line on an NFQUEUE queue, for kernels without sch_netem.
  *
  * net-fault.sh sends what a service sends (mangle POSTROUTING) to queue N; this program holds
- * each packet and gives the kernel its verdict (accept) when the packet's time has come, as GNS3
- * uBridge's delay_line does with netem's delay path: a monotonic clock, a queue ordered by due
- * time, and tail-drop when the queue is full. It never changes a packet.
+ * each packet until its time has come, as GNS3 uBridge's delay_line does with netem's delay path:
+ * a monotonic clock, a queue ordered by due time, and tail-drop when the queue is full. It never
+ * changes a packet.
+ *
+ * How it holds one depends on where the packet comes from:
+ *   sent by the namespace itself (no input device): it copies the packet, tells the kernel to drop
+ *     the original at once, and sends the copy through a raw socket when its time comes. Holding
+ *     the original instead would keep it charged to its socket, and TCP Small Queues would then
+ *     let a sender have only a couple of segments out per delay (a bulk transfer behind 100 ms
+ *     ran at 57 KB/s); netem avoids the same trap by detaching packets from their socket.
+ *   forwarded (the router): it holds the kernel's packet and accepts it when its time comes; a
+ *     forwarded packet belongs to no local socket.
  *
  *   delay-line -q QUEUE [-d DELAY_US] [-j JITTER_US] [-D uniform|normal] [-p DUP_PPM]
  *              [-r REORDER_PPM] [-g GAP_US] [-l LIMIT] [-m DUP_MARK] [-s STATS_FILE]
@@ -15,11 +24,9 @@
  *             their order: one is never released before the packet queued ahead of it.
  *   reorder   REORDER_PPM in a million packets are held back GAP_US more, out of the order
  *             chain, so that the packets behind them overtake them.
- *   duplicate DUP_PPM in a million packets are sent twice: accepted, then a copy sent through a
- *             raw socket with mark DUP_MARK, which the rules let pass without queueing it again.
- *             Copies need the packet itself, so then the queue copies whole packets (the kernel
- *             completes a partial checksum and splits GSO packets first); otherwise it copies
- *             only metadata and takes GSO packets whole, which is much cheaper.
+ *   duplicate DUP_PPM in a million packets are sent twice.
+ *   DUP_MARK  the mark on what it sends through its raw socket, which the rules let pass
+ *             without queueing it again (nor losing it twice).
  *   limit     at most LIMIT packets held (netem's limit); one more is dropped (default 10000).
  *
  * Counters go to STATS_FILE ("name value" lines, written whole through a rename) at most every
@@ -56,8 +63,10 @@ struct held {
   uint64_t due;    /* monotonic ns */
   uint64_t seq;    /* arrival order, to break ties */
   uint32_t id;     /* the kernel's packet id */
-  uint32_t len;    /* length of data, for a packet to duplicate */
-  unsigned char *data;
+  uint32_t len;    /* length of data */
+  unsigned char *data; /* the packet, for one to send again (local) or to duplicate */
+  int local;       /* sent by this namespace: the original was dropped, data is sent at release */
+  int dup;         /* send it (once more) as a duplicate too */
 };
 
 static struct held *heap;
@@ -73,7 +82,7 @@ static int raw_fd = -1;
 
 static uint64_t last_due, seq;
 static struct {
-  uint64_t seen, sent, dropped, duplicated, dup_failed, reordered, held_max, overruns, delay_sum_us;
+  uint64_t seen, sent, dropped, duplicated, dup_failed, reordered, held_max, overruns, delay_sum_us, send_failed;
 } counters;
 
 static volatile sig_atomic_t want_stop, want_stats;
@@ -143,33 +152,39 @@ static void write_stats(void) {
   fprintf(f,
           "delay_seen %llu\ndelay_sent %llu\ndelay_dropped %llu\ndelay_duplicated %llu\n"
           "delay_duplicate_failed %llu\ndelay_reordered %llu\ndelay_held %zu\ndelay_held_max %llu\n"
-          "delay_overruns %llu\ndelay_added_us_sum %llu\n",
+          "delay_overruns %llu\ndelay_added_us_sum %llu\ndelay_send_failed %llu\n",
           (unsigned long long)counters.seen, (unsigned long long)counters.sent, (unsigned long long)counters.dropped,
           (unsigned long long)counters.duplicated, (unsigned long long)counters.dup_failed,
           (unsigned long long)counters.reordered, heap_n, (unsigned long long)counters.held_max,
-          (unsigned long long)counters.overruns, (unsigned long long)counters.delay_sum_us);
+          (unsigned long long)counters.overruns, (unsigned long long)counters.delay_sum_us, (unsigned long long)counters.send_failed);
   fclose(f);
   rename(tmp, stats_file);
 }
 
-static void send_copy(const struct held *h) {
-  if (h->len < sizeof(struct iphdr)) { counters.dup_failed++; return; }
+/* Sends a held packet through the raw socket (its mark lets it pass the queue); 0 when it went. */
+static int send_raw(const struct held *h) {
+  if (h->len < sizeof(struct iphdr)) return -1;
   const struct iphdr *ip = (const struct iphdr *)h->data;
-  if (ip->version != 4) { counters.dup_failed++; return; }
+  if (ip->version != 4) return -1;
   struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr.s_addr = ip->daddr };
-  if (sendto(raw_fd, h->data, h->len, 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)h->len) counters.duplicated++;
-  else counters.dup_failed++;
+  return sendto(raw_fd, h->data, h->len, 0, (struct sockaddr *)&to, sizeof to) == (ssize_t)h->len ? 0 : -1;
 }
 
 static struct nfq_q_handle *qh;
 
 static void release(struct held h) {
-  nfq_set_verdict(qh, h.id, NF_ACCEPT, 0, NULL);
-  counters.sent++;
-  if (h.data) {
-    send_copy(&h);
-    free(h.data);
+  if (h.local) {
+    if (send_raw(&h) == 0) counters.sent++;
+    else counters.send_failed++;
+  } else {
+    nfq_set_verdict(qh, h.id, NF_ACCEPT, 0, NULL);
+    counters.sent++;
   }
+  if (h.dup) {
+    if (send_raw(&h) == 0) counters.duplicated++;
+    else counters.dup_failed++;
+  }
+  free(h.data);
 }
 
 static void release_due(uint64_t now) {
@@ -182,6 +197,7 @@ static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_da
   if (!ph) return 0;
   uint32_t id = ntohl(ph->packet_id);
   counters.seen++;
+  int local = nfq_get_indev(nfa) == 0;
   if (heap_n >= limit) {
     nfq_set_verdict(q, id, NF_DROP, 0, NULL);
     counters.dropped++;
@@ -194,7 +210,7 @@ static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_da
     d += llround(j);
     if (d < 0) d = 0;
   }
-  struct held h = { .due = now + (uint64_t)d * 1000ull, .seq = seq++, .id = id };
+  struct held h = { .due = now + (uint64_t)d * 1000ull, .seq = seq++, .id = id, .local = local, .dup = chance(dup_ppm) };
   if (chance(reorder_ppm)) {
     h.due += (uint64_t)gap_us * 1000ull;
     counters.reordered++;
@@ -202,16 +218,24 @@ static int on_packet(struct nfq_q_handle *q, struct nfgenmsg *msg, struct nfq_da
     if (h.due < last_due) h.due = last_due;
     last_due = h.due;
   }
-  if (chance(dup_ppm)) {
+  if (h.local || h.dup) {
     unsigned char *payload;
     int len = nfq_get_payload(nfa, &payload);
     if (len > 0 && (h.data = malloc((size_t)len)) != NULL) {
       memcpy(h.data, payload, (size_t)len);
       h.len = (uint32_t)len;
+    } else if (h.local) {
+      /* Without a copy it cannot be sent later: let the original go now, undelayed. */
+      nfq_set_verdict(q, id, NF_ACCEPT, 0, NULL);
+      counters.send_failed++;
+      return 0;
     } else {
+      h.dup = 0;
       counters.dup_failed++;
     }
   }
+  /* The original of a local packet goes at once: its copy is what waits. */
+  if (h.local) nfq_set_verdict(q, id, NF_DROP, 0, NULL);
   counters.delay_sum_us += (h.due - now) / 1000ull;
   heap_push(h);
   if (heap_n > counters.held_max) counters.held_max = heap_n;
@@ -257,20 +281,21 @@ int main(int argc, char **argv) {
     }
   }
   if (queue < 0) { fprintf(stderr, "delay-line: -q QUEUE is required\n"); return 2; }
-  if (dup_ppm > 0 && dup_mark == 0) { fprintf(stderr, "delay-line: duplicates need -m DUP_MARK, the mark that lets copies pass\n"); return 2; }
+  if (dup_mark == 0) { fprintf(stderr, "delay-line: -m DUP_MARK is required: the mark that lets the packets it sends pass the queue\n"); return 2; }
 
   int ufd = open("/dev/urandom", O_RDONLY);
   if (ufd < 0 || read(ufd, &rng_state, sizeof rng_state) != sizeof rng_state) rng_state = now_ns();
   if (ufd >= 0) close(ufd);
   if (rng_state == 0) rng_state = 0x9e3779b97f4a7c15ull;
 
-  if (dup_ppm > 0) {
-    raw_fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
-    if (raw_fd < 0 || setsockopt(raw_fd, SOL_SOCKET, SO_MARK, &dup_mark, sizeof dup_mark) < 0) {
-      perror("delay-line: raw socket for duplicates");
-      return 1;
-    }
+  raw_fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+  if (raw_fd < 0 || setsockopt(raw_fd, SOL_SOCKET, SO_MARK, &dup_mark, sizeof dup_mark) < 0) {
+    perror("delay-line: raw socket");
+    return 1;
   }
+  /* Room for a burst of released packets (SO_SNDBUFFORCE: past wmem_max, with CAP_NET_ADMIN). */
+  int sndbuf = 8 * 1024 * 1024;
+  if (setsockopt(raw_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0) setsockopt(raw_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
 
   struct nfq_handle *h = nfq_open();
   if (!h) { perror("delay-line: nfq_open"); return 1; }
@@ -278,10 +303,12 @@ int main(int argc, char **argv) {
   if (nfq_bind_pf(h, AF_INET) < 0) { perror("delay-line: nfq_bind_pf"); return 1; }
   qh = nfq_create_queue(h, (uint16_t)queue, on_packet, NULL);
   if (!qh) { fprintf(stderr, "delay-line: could not bind queue %d (is another delay line on it?)\n", queue); return 1; }
-  if (nfq_set_mode(qh, dup_ppm > 0 ? NFQNL_COPY_PACKET : NFQNL_COPY_META, 0xffff) < 0) { perror("delay-line: nfq_set_mode"); return 1; }
+  /* Whole packets: a local one is sent again from its copy. Without NFQA_CFG_F_GSO the kernel
+   * splits GSO packets and completes partial checksums before it queues them, so each copy is
+   * a packet as the wire would carry it. */
+  if (nfq_set_mode(qh, NFQNL_COPY_PACKET, 0xffff) < 0) { perror("delay-line: nfq_set_mode"); return 1; }
   /* The kernel counts held packets against its own limit (1024 by default): keep it above ours. */
   if (nfq_set_queue_maxlen(qh, (uint32_t)(limit + 4096)) < 0) { perror("delay-line: nfq_set_queue_maxlen"); return 1; }
-  if (dup_ppm == 0) nfq_set_queue_flags(qh, NFQA_CFG_F_GSO, NFQA_CFG_F_GSO);
   int fd = nfq_fd(h);
   nfnl_rcvbufsiz(nfq_nfnlh(h), 16 * 1024 * 1024);
   int one = 1;

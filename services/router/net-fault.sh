@@ -39,8 +39,10 @@
 # Delay, jitter, duplication and reordering (what netem does) go through a userspace delay line
 # (delay-line.c) on this kernel, which has no sch_netem: mangle POSTROUTING queues what the
 # namespace sends (and, on the router, forwards) to NFQUEUE queue 7701 with --queue-bypass (if the
-# delay line is gone, packets pass undelayed rather than vanish), and the delay line gives each
-# packet its verdict when its time has come. Copies it sends carry a mark that skips the queue.
+# delay line is gone, packets pass undelayed rather than vanish). The delay line holds a copy of
+# each packet the namespace sends, the original dropped at once, and sends the copy through a raw
+# socket when its time has come (a forwarded packet it holds, and accepts then). What it sends
+# carries a mark that skips the queue and the loss chain.
 # With --backend netem (a kernel with sch_netem; the orchestrator chooses, from capabilities),
 # a netem qdisc, handle 77:, on each interface does it instead, with the rate's tbf as its child.
 #
@@ -347,6 +349,8 @@ apply_loss() {
     ip link set $DROPDEV arp off up
     ip route add default dev $DROPDEV table $TABLE
     ip rule add fwmark $MARK table $TABLE priority $TABLE
+    # What the delay line sends again has been through this once already.
+    iptables -t mangle -A $OUT -m mark --mark $DUP_MARK/$DUP_MARK -j RETURN
     iptables -t mangle -A $OUT -m statistic --mode random --probability "$PROBABILITY" -j MARK --set-xmark $MARK
     jump mangle OUTPUT "! -o lo" -d $OUT
   fi
