@@ -296,6 +296,8 @@ int main(int argc, char **argv) {
   /* Room for a burst of released packets (SO_SNDBUFFORCE: past wmem_max, with CAP_NET_ADMIN). */
   int sndbuf = 8 * 1024 * 1024;
   if (setsockopt(raw_fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof sndbuf) < 0) setsockopt(raw_fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  /* Never wait on it: a packet it cannot take now is counted (send_failed) and lost, as a full link's. */
+  fcntl(raw_fd, F_SETFL, fcntl(raw_fd, F_GETFL) | O_NONBLOCK);
 
   struct nfq_handle *h = nfq_open();
   if (!h) { perror("delay-line: nfq_open"); return 1; }
