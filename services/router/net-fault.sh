@@ -264,13 +264,13 @@ rate_stats() {
 delay_stats() {
   if [ -f "$DELAY_PID_FILE" ] && kill -USR1 "$(cat "$DELAY_PID_FILE")" 2>/dev/null; then sleep 0.1; fi
   if [ -f "$DELAY_STATS" ]; then
-    grep -e '^delay_seen ' -e '^delay_sent ' -e '^delay_dropped ' -e '^delay_duplicated ' -e '^delay_reordered ' -e '^delay_held_max ' "$DELAY_STATS"
+    grep -e '^delay_seen ' -e '^delay_sent ' -e '^delay_dropped ' -e '^delay_duplicated ' -e '^delay_reordered ' -e '^delay_held_max ' -e '^delay_send_failed ' "$DELAY_STATS"
     return
   fi
   tc -s qdisc show 2>/dev/null | awk -v h="$HANDLE" '
     /^qdisc / { ours = ($2 == "netem" && $3 == h); next }
     ours && $1 == "Sent" { sent += $4; for (i = 5; i < NF; i++) if ($i == "(dropped") { v = $(i + 1); sub(/,/, "", v); dropped += v }; ours = 0 }
-    END { printf "delay_seen %.0f\ndelay_sent %.0f\ndelay_dropped %.0f\ndelay_duplicated 0\ndelay_reordered 0\ndelay_held_max 0\n", sent + dropped, sent, dropped }'
+    END { printf "delay_seen %.0f\ndelay_sent %.0f\ndelay_dropped %.0f\ndelay_duplicated 0\ndelay_reordered 0\ndelay_held_max 0\ndelay_send_failed 0\n", sent + dropped, sent, dropped }'
 }
 
 stats() {

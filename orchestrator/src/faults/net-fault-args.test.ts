@@ -159,7 +159,7 @@ describe("a fault of any kind", () => {
     const stats = parseNetFaultStats("ingress_seen 10\ningress_dropped 1\negress_seen 0\negress_dropped 0\nrate_sent_bytes 5\ndelay_seen 7\ndelay_sent 7\ndelay_duplicated 2\ndelay_held_max 3\ncut_in_dropped 4\ncut_out_dropped 6\n");
     expect(faultCounters({ loss: 10, direction: "both", delayMs: 5 }, stats)).toEqual({
       ingressSeen: 10, ingressDropped: 1, egressSeen: 0, egressDropped: 0, measuredPercent: 10,
-      delayedPackets: 7, releasedPackets: 7, delayDropped: 0, duplicated: 2, reordered: 0, heldMax: 3,
+      delayedPackets: 7, releasedPackets: 7, delayDropped: 0, duplicated: 2, reordered: 0, heldMax: 3, sendFailed: 0,
     });
     expect(faultCounters({ rateKbit: 1500 }, stats)).toEqual({ sentBytes: 5, sentPackets: 0, dropped: 0, overlimits: 0 });
     expect(faultCounters({ partition: ["www"] }, stats)).toEqual({ cutInDropped: 4, cutOutDropped: 6 });

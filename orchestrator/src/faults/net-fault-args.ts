@@ -352,6 +352,8 @@ export interface DelayCounters {
   reordered: number;
   /** The most packets it held at once. */
   heldMax: number;
+  /** Packets due that its socket could not take at once (lost, as on a full link). */
+  sendFailed: number;
 }
 
 export function delayCounters(stats: Record<string, number>): DelayCounters {
@@ -362,6 +364,7 @@ export function delayCounters(stats: Record<string, number>): DelayCounters {
     duplicated: stats["delay_duplicated"] ?? 0,
     reordered: stats["delay_reordered"] ?? 0,
     heldMax: stats["delay_held_max"] ?? 0,
+    sendFailed: stats["delay_send_failed"] ?? 0,
   };
 }
 

@@ -220,7 +220,7 @@ describe("net-fault.sh stats and clear", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       "ingress_seen 0\ningress_dropped 0\negress_seen 0\negress_dropped 0\nrate_sent_bytes 71880\nrate_sent_packets 140\nrate_dropped 760\nrate_overlimits 1126\n" +
-        "delay_seen 0\ndelay_sent 0\ndelay_dropped 0\ndelay_duplicated 0\ndelay_reordered 0\ndelay_held_max 0\ncut_in_dropped 0\ncut_out_dropped 0\n",
+        "delay_seen 0\ndelay_sent 0\ndelay_dropped 0\ndelay_duplicated 0\ndelay_reordered 0\ndelay_held_max 0\ndelay_send_failed 0\ncut_in_dropped 0\ncut_out_dropped 0\n",
     );
     expect(rateCounters(parseNetFaultStats(r.stdout))).toEqual({ sentBytes: 71880, sentPackets: 140, dropped: 760, overlimits: 1126 });
   });

@@ -59,7 +59,10 @@ export function describeCounters(c: FaultCounters): string {
   const parts: string[] = [];
   if (c.ingressSeen !== undefined) parts.push(`dropped ${c.ingressDropped} of ${c.ingressSeen} packets in, ${c.egressDropped} of ${c.egressSeen} out (${c.measuredPercent}%)`);
   if (c.sentBytes !== undefined) parts.push(`sent ${c.sentBytes} bytes in ${c.sentPackets} packets, dropped ${c.dropped} (queue full), held back ${c.overlimits} times`);
-  if (c.delayedPackets !== undefined) parts.push(`delayed ${c.delayedPackets} packets (at most ${c.heldMax} at once), duplicated ${c.duplicated}, reordered ${c.reordered}, dropped ${c.delayDropped} (queue full)`);
+  if (c.delayedPackets !== undefined) {
+    const failed = c.sendFailed ? `, ${c.sendFailed} not sent (socket full)` : "";
+    parts.push(`delayed ${c.delayedPackets} packets (at most ${c.heldMax} at once), duplicated ${c.duplicated}, reordered ${c.reordered}, dropped ${c.delayDropped} (queue full)${failed}`);
+  }
   if (c.cutInDropped !== undefined) parts.push(`dropped ${c.cutInDropped} packets arriving and ${c.cutOutDropped} leaving`);
   return parts.join("; ");
 }

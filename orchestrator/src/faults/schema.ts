@@ -82,6 +82,7 @@ export const FaultCountersSchema = Type.Union([
       duplicated: count(),
       reordered: count(),
       heldMax: Type.Optional(Type.Integer({ minimum: 0, description: "delay line: the most packets held at once" })),
+      sendFailed: Type.Optional(Type.Integer({ minimum: 0, description: "delay line: packets due that its socket could not take at once (lost)" })),
       cutInDropped: Type.Optional(Type.Integer({ minimum: 0, description: "partition or disconnect: packets dropped as they arrived" })),
       cutOutDropped: Type.Optional(Type.Integer({ minimum: 0, description: "partition or disconnect: packets dropped as they left (sent or forwarded)" })),
     },
