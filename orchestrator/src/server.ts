@@ -77,6 +77,8 @@ async function shutdown(signal: string): Promise<void> {
   if (closing) return;
   closing = true;
   app.log.info(`${signal}: aborting runs (their faults are undone), then closing`);
+  // First the experiment, so that it starts no further point once its current one is aborted.
+  experiments.runner.abortActive();
   await Promise.allSettled(engine.list().filter((r) => r.status === "running" || r.status === "queued").map((r) => {
     engine.abort(r.id);
     return engine.waitFor(r.id);

@@ -94,6 +94,18 @@ describe("the experiment runner", () => {
     await finished(first);
   });
 
+  it("abortActive (at shutdown) stops the experiment under way, which starts no further point", async () => {
+    const { docker, runner, finished } = await setup(0, EXPERIMENT.replace("probe: dns, with: {}", "probe: hang, with: {}").replace("path: rttMs", "path: x"));
+    const run = runner.start("demo", false);
+    while (!docker.calls.some((c) => c.startsWith("netfault"))) await new Promise((res) => setTimeout(res, 5));
+    runner.abortActive();
+    const done = await finished(run);
+    expect(done.status).toBe("aborted");
+    expect(docker.calls.filter((c) => c.startsWith("netfault"))).toHaveLength(1);
+    expect(docker.netFaults.size).toBe(0);
+    runner.abortActive(); // nothing under way: nothing to do
+  });
+
   it("aborted, stops at the point under way, undoes its faults and measures no more", async () => {
     const { docker, runner, finished } = await setup(0, EXPERIMENT.replace("probe: dns, with: {}", "probe: hang, with: {}").replace("path: rttMs", "path: x"));
     const run = runner.start("demo", false);

@@ -120,6 +120,12 @@ export class ExperimentRunner {
     return run;
   }
 
+  /** Aborts the experiment under way, if any (at shutdown: no point may start after it). */
+  abortActive(): void {
+    const active = this.#active;
+    if (active) this.abort(active.run.name, active.run.id);
+  }
+
   async #sweep(exp: Experiment, run: ExperimentRun): Promise<void> {
     try {
       for (const p of run.points) {
