@@ -26,7 +26,7 @@ describe("the shipped experiments, in --quick mode", () => {
   it("GET /api/experiments lists them, each valid", async () => {
     const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/experiments");
     expect(list.status).toBe(200);
-    expect(list.body.map((e) => e.name)).toContain("dns-latency");
+    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence"]));
     expect(list.body.flatMap((e) => e.errors)).toEqual([]);
   });
 
@@ -55,6 +55,31 @@ describe("the shipped experiments, in --quick mode", () => {
       expect(point.cleanup.map((c) => c.action)).toEqual(Array(3).fill(`remove delay ${String(p.point["rttMs"])} ms`));
       expect(point.cleanup.every((c) => c.ok)).toBe(true);
     }
+    expect(await faultHelpers()).toEqual([]);
+  }, 150_000);
+
+  it("http-persistence: --quick passes; at 100 ms the page takes ~22, ~12 and ~3 round trips over 11, 1 and 1 connections", async () => {
+    const dir = join(out, "http-persistence");
+    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "http-persistence", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
+    expect(stdout).toMatch(/http-persistence \(run [0-9a-f]{8}\): PASSED/);
+    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const at100 = Object.fromEntries(rows.filter((r) => r[0] === "100").map((r) => [r[1], Number(r[2])]));
+    expect(at100["non-persistent"]).toBeGreaterThanOrEqual(2200);
+    expect(at100["non-persistent"]).toBeLessThan(2420);
+    expect(at100["persistent"]).toBeGreaterThanOrEqual(1200);
+    expect(at100["persistent"]).toBeLessThan(1320);
+    expect(at100["pipelined"]).toBeGreaterThanOrEqual(300);
+    expect(at100["pipelined"]).toBeLessThan(330);
+    const id = /run ([0-9a-f]{8})\)/.exec(stdout)![1]!;
+    const record = (await api<ExperimentRun>("GET", `/experiments/http-persistence/runs/${id}`)).body;
+    const connections: Record<string, number> = {};
+    for (const p of record.points) {
+      const point = (await api<{ steps: { id: string; result?: { connections?: number; objects?: number } }[] }>("GET", `/runs/${p.runId}`)).body;
+      const page = point.steps.find((s) => s.id.startsWith("page"))!.result!;
+      expect(page.objects).toBe(10);
+      connections[String(p.point["mode"])] = page.connections!;
+    }
+    expect(connections).toEqual({ "non-persistent": 11, persistent: 1, pipelined: 1 });
     expect(await faultHelpers()).toEqual([]);
   }, 150_000);
 

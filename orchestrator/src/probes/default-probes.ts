@@ -11,12 +11,13 @@ import type { Probe } from "./probe.ts";
 import { ProbeRegistry } from "./registry.ts";
 import { smtpProbe } from "./smtp/smtp-probe.ts";
 import { tftpProbe } from "./tftp/tftp-probe.ts";
+import { webpageProbe } from "./webpage/webpage-probe.ts";
 
 /**
  * The probes that talk to the lab's servers over the lab networks: in the lab they run in the
  * prober (orchestrator/src/prober), which is on those networks and has nothing else.
  */
-const NETWORK_PROBES = [dnsProbe, ftpProbe, httpProbe, httpmixProbe, imapProbe, pop3Probe, pxeProbe, rtspProbe, smtpProbe, tftpProbe];
+const NETWORK_PROBES = [dnsProbe, ftpProbe, httpProbe, httpmixProbe, imapProbe, pop3Probe, pxeProbe, rtspProbe, smtpProbe, tftpProbe, webpageProbe];
 /** The probes that read Docker (a service's log) and so run where the Docker socket is: the controller. */
 const CONTROLLER_PROBES = [logsProbe];
 
