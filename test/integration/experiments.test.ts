@@ -26,7 +26,7 @@ describe("the shipped experiments, in --quick mode", () => {
   it("GET /api/experiments lists them, each valid", async () => {
     const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/experiments");
     expect(list.status).toBe(200);
-    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence"]));
+    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence", "rtp-jitter"]));
     expect(list.body.flatMap((e) => e.errors)).toEqual([]);
   });
 
@@ -80,6 +80,20 @@ describe("the shipped experiments, in --quick mode", () => {
       connections[String(p.point["mode"])] = page.connections!;
     }
     expect(connections).toEqual({ "non-persistent": 11, persistent: 1, pipelined: 1 });
+    expect(await faultHelpers()).toEqual([]);
+  }, 150_000);
+
+  it("rtp-jitter: --quick passes; 10 ms of uniform jitter shows as a mean |D| of about 2/3 of it, and no packet is lost", async () => {
+    const dir = join(out, "rtp-jitter");
+    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "rtp-jitter", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
+    expect(stdout).toMatch(/rtp-jitter \(run [0-9a-f]{8}\): PASSED/);
+    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    expect(rows.map((r) => [r[0], r[8]])).toEqual([["0", "yes"], ["10", "yes"]]);
+    const clean = Number(rows[0]![1]);
+    const jittered = Number(rows[1]![1]);
+    expect(clean).toBeLessThan(1);
+    expect(jittered).toBeGreaterThan(6);
+    expect(jittered).toBeLessThan(7.7);
     expect(await faultHelpers()).toEqual([]);
   }, 150_000);
 

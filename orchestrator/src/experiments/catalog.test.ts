@@ -44,6 +44,7 @@ describe("load-time checks of an experiment", () => {
   it.each([
     ["a name other than the file's", GOOD.replace("name: t\n", "name: u\n"), /name "u" must equal the file name "t"/],
     ["a when on an unknown factor", GOOD.replace("when: { cache: cold }", "when: { cash: cold }"), /when names "cash", which is not a factor; factors: rttMs, cache/],
+    ["a when on a level the factor does not have", GOOD.replace("when: { cache: cold }", "when: { cache: [cold, tepid] }"), /when gives "cache" the level "tepid", which is not one of its levels: "cold", "warm"/],
     ["a quick level the factor does not have", GOOD + "quick: { rttMs: [0, 75] }\n", /quick level 75 of "rttMs" is not one of its levels: 0, 50/],
     ["a metric step that is not a measure step", GOOD.replace("metric: { step: lookup", "metric: { step: delay"), /metric.step "delay" is not the id of a measure step; they are: lookup/],
     ["a model on a text factor", GOOD.replace('"3 * rttMs"', '"3 * cache"'), /model at rttMs=0, cache=cold: the expression "3 \* cache" uses "cache", which is not a numeric factor/],

@@ -13,7 +13,7 @@ import { parseText, type LoaderContext } from "../scenarios/loader.ts";
 import { schemaProblems, validateScenario } from "../scenarios/validate.ts";
 import { matches } from "./model.ts";
 import { allPoints, describePoint, modelAt, pointScenario } from "./plan.ts";
-import { ExperimentSchema, type Experiment } from "./schema.ts";
+import { ExperimentSchema, type Experiment, type Level } from "./schema.ts";
 
 export interface LoadedExperiment {
   name: string;
@@ -40,7 +40,16 @@ export function experimentProblems(raw: unknown, name: string, ctx: LoaderContex
   }
   const whens = [...exp.model.map((m) => m.when), exp.bound.when, ...[...exp.steps, ...exp.measure.steps].map((s) => s["when"] as Record<string, unknown> | undefined)];
   for (const when of whens) {
-    for (const k of Object.keys(when ?? {})) if (!factorNames.includes(k)) problems.push(`when names "${k}", which is not a factor; factors: ${factorNames.join(", ")}`);
+    for (const [k, v] of Object.entries(when ?? {})) {
+      const factor = exp.factors.find((x) => x.name === k);
+      if (!factor) {
+        problems.push(`when names "${k}", which is not a factor; factors: ${factorNames.join(", ")}`);
+        continue;
+      }
+      for (const l of (Array.isArray(v) ? v : [v]) as Level[]) {
+        if (!factor.levels.includes(l)) problems.push(`when gives "${k}" the level ${JSON.stringify(l)}, which is not one of its levels: ${factor.levels.map((x) => JSON.stringify(x)).join(", ")}`);
+      }
+    }
   }
   if (!exp.measure.steps.some((s) => s["id"] === exp.measure.metric.step)) {
     problems.push(`metric.step "${exp.measure.metric.step}" is not the id of a measure step; they are: ${exp.measure.steps.map((s) => String(s["id"])).join(", ")}`);

@@ -32,6 +32,8 @@ describe("points, statistics and the bound", () => {
     expect(matches({ rttMs: 50, cache: "cold" }, { cache: "cold" })).toBe(true);
     expect(matches({ rttMs: 50, cache: "cold" }, { cache: "warm" })).toBe(false);
     expect(matches({ rttMs: 50 }, undefined)).toBe(true);
+    expect(matches({ rttMs: 50, cache: "cold" }, { rttMs: [0, 25, 50], cache: "cold" })).toBe(true);
+    expect(matches({ rttMs: 75, cache: "cold" }, { rttMs: [0, 25, 50] })).toBe(false);
   });
 
   it("gives mean, sample standard deviation, n, min and max", () => {

@@ -83,9 +83,9 @@ export function evaluate(expression: string, vars: Readonly<Record<string, Level
   return v;
 }
 
-/** Does a point have the levels `when` names (all of them)? No `when` matches every point. */
-export function matches(point: Point, when: Readonly<Record<string, Level>> | undefined): boolean {
-  return when === undefined || Object.entries(when).every(([k, v]) => point[k] === v);
+/** Does a point have the levels `when` names (all of them; a list is any of its levels)? No `when` matches every point. */
+export function matches(point: Point, when: Readonly<Record<string, Level | readonly Level[]>> | undefined): boolean {
+  return when === undefined || Object.entries(when).every(([k, v]) => (Array.isArray(v) ? v.includes(point[k]!) : point[k] === v));
 }
 
 export interface PointStats {

@@ -7,8 +7,8 @@
 import { Type, type Static } from "typebox";
 
 const Level = Type.Union([Type.Number(), Type.String({ minLength: 1, maxLength: 40 })]);
-const When = Type.Record(Type.String(), Level, {
-  description: "Only at the points whose factors have these levels, e.g. { cache: cold }.",
+const When = Type.Record(Type.String(), Type.Union([Level, Type.Array(Level, { minItems: 1, maxItems: 50 })]), {
+  description: "Only at the points whose factors have these levels, e.g. { cache: cold } or { jitterMs: [0, 5, 10] } (any of a list).",
 });
 
 export const FactorSchema = Type.Object(

@@ -24,6 +24,8 @@ describe("TrackReceiver: RTP", () => {
     expect(stats).toMatchObject({
       jitter: 4.54,
       jitterMs: 0.568,
+      // |D| = 0, 5, 5, 0 ms: a plain mean of 2.5 ms, where J, started at 0, has only reached 0.568.
+      meanTransitDeltaMs: 2.5,
       clockRate: 8000,
       firstPacketAtMs: 1000,
       lastPacketAtMs: 1080,
@@ -39,7 +41,7 @@ describe("TrackReceiver: RTP", () => {
     const r = new TrackReceiver(1, () => null);
     r.onRtp(buildRtpPacket({ payloadType: 96, sequence: 1, timestamp: 1, ssrc: 1 }), 0);
     r.onRtp(buildRtpPacket({ payloadType: 96, sequence: 2, timestamp: 2, ssrc: 1 }), 10);
-    expect(r.rtpStats(null)).toMatchObject({ jitter: null, jitterMs: null, clockRate: null, packets: 2 });
+    expect(r.rtpStats(null)).toMatchObject({ jitter: null, jitterMs: null, meanTransitDeltaMs: null, clockRate: null, packets: 2 });
   });
 
   it("counts the packets of a failed probation as discarded", () => {

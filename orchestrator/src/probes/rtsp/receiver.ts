@@ -179,6 +179,11 @@ export class TrackReceiver {
     return j === null || this.#clockRate === null ? null : (j / this.#clockRate) * 1000;
   }
 
+  get meanTransitDeltaMs(): number | null {
+    const e = this.#jitter;
+    return this.#clockRate === null || e.deltas === 0 ? null : (e.sumAbsDelta / e.deltas / this.#clockRate) * 1000;
+  }
+
   snapshot(): ReceiverSnapshot {
     return {
       packets: this.packets,
@@ -248,6 +253,7 @@ export class TrackReceiver {
       restarts: s.restarts,
       jitter: this.jitter === null ? null : round(this.jitter, 2),
       jitterMs: this.jitterMs === null ? null : round(this.jitterMs, 3),
+      meanTransitDeltaMs: this.meanTransitDeltaMs === null ? null : round(this.meanTransitDeltaMs, 3),
       clockRate: this.#clockRate,
       firstPacketAtMs: this.firstAtMs === null ? null : ms1(this.firstAtMs),
       lastPacketAtMs: this.lastAtMs === null ? null : ms1(this.lastAtMs),

@@ -167,6 +167,12 @@ export interface RtpStats {
   /** Interarrival jitter (A.8) in timestamp units, and in ms at the payload's clock rate. */
   jitter: number | null;
   jitterMs: number | null;
+  /**
+   * The mean of |D(i-1, i)| over the whole playback, in ms: the quantity J estimates, averaged
+   * plainly (J is a running estimate with gain 1/16, so one reading of it varies by ~13% under
+   * random jitter). For delays drawn independently, uniform on ±a, it is 2a/3.
+   */
+  meanTransitDeltaMs: number | null;
   clockRate: number | null;
   /** Arrival of the first and last packet, ms since the probe started. */
   firstPacketAtMs: number | null;
