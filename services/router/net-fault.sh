@@ -6,7 +6,7 @@
 #   net-fault.sh profile [--loss PERCENT [--direction both|ingress|egress]] [--rate KBIT]
 #                        [--delay-us US [--jitter-us US [--distribution uniform|normal]]]
 #                        [--duplicate PERCENT] [--reorder PERCENT [--gap-us US]]
-#                        [--backend nfqueue|netem] [--peer CIDR]...
+#                        [--window SEGMENTS] [--backend nfqueue|netem] [--peer CIDR]...
 #       A link profile: any of the kinds together, one profile per namespace. With --peer, only
 #       traffic to (and for ingress loss, from) those addresses suffers it; a rate is then an htb
 #       class of its own (see peer_classes).
@@ -61,6 +61,14 @@
 #            rate x 100 ms + burst, a small access-link buffer (about 12 full packets at 1.5
 #            Mbit/s); what arrives when it is full is dropped, as a real link does.
 #
+# A fixed TCP window (--window N) is a route metric: the namespace's routes (with --peer, host
+# routes of their own, proto 77, to each peer) get "cwnd lock N initcwnd N", so a TCP connection
+# starts with N segments in flight and never has more: it sends at most N x MSS per round trip.
+# The kernel applies a locked cwnd through its TCP metrics cache, whose entry for a peer it makes
+# when a connection to that peer ends; the cache is flushed when the window is set and removed,
+# so the window holds from the second connection to each peer on (the first starts at N segments
+# but may grow). Removing it takes the metrics off the routes and deletes the host routes.
+#
 # A link down keeps the routes the kernel drops with it (a default route through it, say) in the
 # interface's alias ("l7lab-down;<route>;<route>"), so that clear, run by another helper, can put
 # them back.
@@ -78,6 +86,8 @@ DUP_MARK=0x20000
 CUT_MARK=0x40000/0x40000
 TABLE=7701
 CUT_TABLE=7702
+# The host routes a window narrowed to peers adds.
+WINDOW_PROTO=77
 DROPDEV=l7lab-drop
 CUT_DEV=l7lab-cut
 QUEUE=7701
@@ -193,6 +203,7 @@ link_up() {
 clear_down() { for dev in $(down_devices); do link_up "$dev" || true; done; }
 
 clear_fault() {
+  clear_window || true
   clear_queue || true
   clear_loss || true
   clear_rate || true
@@ -208,6 +219,7 @@ loss_left() {
   ip link show $DROPDEV 2>/dev/null | head -1 || true
 }
 queue_left() { iptables -t mangle -S 2>&1 | grep -e "$Q" || true; }
+window_left() { ip -4 route show table main 2>/dev/null | grep -e ' cwnd lock ' -e " proto $WINDOW_PROTO " || true; }
 cut_left() {
   { iptables -S 2>&1; iptables -t mangle -S 2>&1; } | grep -e "L7LAB-CUT-" || true
   ip rule 2>&1 | grep "lookup $CUT_TABLE" || true
@@ -226,11 +238,12 @@ check_removed() {
 }
 
 # Fails, naming them, when any part of any l7lab fault is still in this namespace.
-leftovers() { check_removed "$(loss_left)$(queue_left)$(rate_left)$(cut_left)$(down_left)"; }
+leftovers() { check_removed "$(loss_left)$(queue_left)$(rate_left)$(window_left)$(cut_left)$(down_left)"; }
 
 has_loss() { iptables -L $IN -n >/dev/null 2>&1 || iptables -t mangle -L $OUT -n >/dev/null 2>&1; }
 has_queue() { iptables -t mangle -L $Q -n >/dev/null 2>&1; }
 has_rate() { [ -n "$(rate_left)" ]; }
+has_window() { [ -n "$(window_left)" ]; }
 has_cut() { iptables -L $CUT_IN -n >/dev/null 2>&1 || iptables -t mangle -L $CUT_OUT -n >/dev/null 2>&1; }
 
 # count TABLE CHAIN TARGET: the packets matched by the rules of CHAIN whose target is TARGET
@@ -476,6 +489,47 @@ apply_queue() {
 }
 
 # The delay-line kinds as the "applied" line says them.
+# apply_window N: every route of the main table (or, with PEERS, a host route to each peer, by
+# the way the kernel would reach it) gets a locked cwnd of N segments; then the TCP metrics
+# cache is flushed, so that new entries take the lock from the routes.
+apply_window() {
+  MADE="$MADE window"
+  if [ -n "$PEERS" ]; then
+    for peer in $PEERS; do
+      address=${peer%/*}
+      via=$(ip -4 route get "$address" | awk '{ for (i = 1; i < NF; i++) if ($i == "via" || $i == "dev" || $i == "src") printf "%s %s ", $i, $(i + 1); exit }')
+      [ -n "$via" ] || { echo "net-fault.sh: no route to $address" >&2; exit 1; }
+      # shellcheck disable=SC2086 # $via is words on purpose
+      ip route add "$peer" $via proto $WINDOW_PROTO cwnd lock "$1" initcwnd "$1"
+    done
+  else
+    ip -4 route show table main | sed 's/ *$//' | while IFS= read -r route; do
+      # shellcheck disable=SC2086 # a route is words on purpose
+      ip route change $route cwnd lock "$1" initcwnd "$1"
+    done
+  fi
+  ip tcp_metrics flush all 2>/dev/null || true
+  applied "TCP window $1 segments (cwnd lock, initcwnd)${PEERS:+ to$PEERS}"
+}
+
+# Takes the window off: deletes its host routes, takes the metrics off the others, flushes the
+# TCP metrics cache.
+clear_window() {
+  [ -n "$(window_left)" ] || return 0
+  ip route flush table main proto $WINDOW_PROTO 2>/dev/null || true
+  ip -4 route show table main | grep ' cwnd lock ' | sed -e 's/ cwnd lock [0-9]*//' -e 's/ initcwnd [0-9]*//' -e 's/ *$//' | while IFS= read -r route; do
+    # shellcheck disable=SC2086
+    ip route change $route
+  done
+  ip tcp_metrics flush all 2>/dev/null || true
+}
+
+segments() {
+  case "$1" in ''|*[!0-9]*) usage_error "--window must be a whole number of segments from 1 to 1000, got '$1'" ;; esac
+  [ "$1" -ge 1 ] && [ "$1" -le 1000 ] || usage_error "--window must be a whole number of segments from 1 to 1000, got '$1'"
+  echo "$1"
+}
+
 describe_delay() {
   d="delay ${DELAY_US} us"
   [ "$JITTER_US" -eq 0 ] || d="$d, jitter ${JITTER_US} us $DISTRIBUTION"
@@ -485,7 +539,7 @@ describe_delay() {
 }
 
 profile() {
-  LOSS="" DIRECTION=both KBIT="" DELAY_US="" JITTER_US=0 DISTRIBUTION=uniform DUP_PPM=0 REORDER_PPM=0 GAP_US=10000 BACKEND=nfqueue PEERS=""
+  LOSS="" DIRECTION=both KBIT="" DELAY_US="" JITTER_US=0 DISTRIBUTION=uniform DUP_PPM=0 REORDER_PPM=0 GAP_US=10000 BACKEND=nfqueue PEERS="" WINDOW=""
   while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage_error "$1 needs a value"
     case "$1" in
@@ -498,6 +552,7 @@ profile() {
       --duplicate) DUP_PPM=$(ppm duplicate "$2") ;;
       --reorder) REORDER_PPM=$(ppm reorder "$2") ;;
       --gap-us) GAP_US=$(micros --gap-us "$2") ;;
+      --window) WINDOW=$(segments "$2") ;;
       --backend) case "$2" in nfqueue|netem) BACKEND=$2 ;; *) usage_error "--backend must be nfqueue or netem, got '$2'" ;; esac ;;
       --peer) PEERS="$PEERS $(cidr "$2")" ;;
       *) usage_error "unknown profile option '$1'" ;;
@@ -508,14 +563,15 @@ profile() {
   delayed=""
   if [ -n "$DELAY_US" ] || [ "$JITTER_US" -gt 0 ] || [ "$DUP_PPM" -gt 0 ] || [ "$REORDER_PPM" -gt 0 ]; then delayed=1; fi
   DELAY_US=${DELAY_US:-0}
-  [ -n "$LOSS$KBIT$delayed" ] || usage_error "a profile needs at least one of --loss, --rate, --delay-us, --jitter-us, --duplicate, --reorder"
+  [ -n "$LOSS$KBIT$delayed$WINDOW" ] || usage_error "a profile needs at least one of --loss, --rate, --delay-us, --jitter-us, --duplicate, --reorder, --window"
   [ -z "$PEERS" ] || [ "$BACKEND" != netem ] || usage_error "--backend netem cannot be narrowed to a peer; use nfqueue"
-  if has_loss || has_rate || has_queue; then busy; fi
+  if has_loss || has_rate || has_queue || has_window; then busy; fi
   # A failure half-way (set -e), or another fault found on the way (exit 3), exits through the
   # EXIT trap, which removes what this run made and nothing else.
   trap 'rc=$?; [ $rc -eq 0 ] || undo_made' EXIT
   trap 'stop_sleeper; if remove_profile; then log removed; exit 0; else exit 1; fi' TERM INT
   [ -z "$LOSS" ] || apply_loss "$LOSS" "$DIRECTION"
+  [ -z "$WINDOW" ] || apply_window "$WINDOW"
   if [ -n "$delayed" ] && [ "$BACKEND" = netem ]; then
     apply_qdiscs "$KBIT" "$(netem_args)"
   else
@@ -529,6 +585,7 @@ profile() {
 }
 
 undo_made() {
+  if made window; then clear_window; fi
   if made queue; then clear_queue; fi
   if made loss; then clear_loss; fi
   [ -z "$SHAPED" ] || clear_rate "$SHAPED" || true
@@ -539,8 +596,9 @@ undo_made() {
 remove_profile() {
   clear_queue
   if made loss; then clear_loss; fi
+  if made window; then clear_window; fi
   [ -z "$SHAPED" ] || clear_rate "$SHAPED"
-  check_removed "$(queue_left)$(if made loss; then loss_left; fi)$(rate_left "$SHAPED")"
+  check_removed "$(queue_left)$(if made loss; then loss_left; fi)$(if made window; then window_left; fi)$(rate_left "$SHAPED")"
 }
 
 # The interface that holds ADDRESS.

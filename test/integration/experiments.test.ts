@@ -26,7 +26,7 @@ describe("the shipped experiments, in --quick mode", () => {
   it("GET /api/experiments lists them, each valid", async () => {
     const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/experiments");
     expect(list.status).toBe(200);
-    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence", "rtp-jitter"]));
+    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence", "rtp-jitter", "window-rtt"]));
     expect(list.body.flatMap((e) => e.errors)).toEqual([]);
   });
 
@@ -94,6 +94,20 @@ describe("the shipped experiments, in --quick mode", () => {
     expect(clean).toBeLessThan(1);
     expect(jittered).toBeGreaterThan(6);
     expect(jittered).toBeLessThan(7.7);
+    expect(await faultHelpers()).toEqual([]);
+  }, 150_000);
+
+  it("window-rtt: --quick passes; 10 segments give one window per round trip at 10 and 100 ms", async () => {
+    const dir = join(out, "window-rtt");
+    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "window-rtt", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
+    expect(stdout).toMatch(/window-rtt \(run [0-9a-f]{8}\): PASSED/);
+    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const goodput = Object.fromEntries(rows.map((r) => [r[0], Number(r[2])]));
+    // 14,480 octets per round trip: 11,584 kbit/s at 10 ms, 1,158 at 100 ms; a tenth as fast at ten times the RTT.
+    expect(goodput["100"]).toBeGreaterThan(1100);
+    expect(goodput["100"]).toBeLessThan(1170);
+    expect(goodput["10"]! / goodput["100"]!).toBeGreaterThan(9);
+    expect(goodput["10"]! / goodput["100"]!).toBeLessThan(10.1);
     expect(await faultHelpers()).toEqual([]);
   }, 150_000);
 

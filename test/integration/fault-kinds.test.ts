@@ -130,6 +130,31 @@ describe("a rate narrowed to one peer", () => {
   });
 });
 
+describe("a fixed TCP window", () => {
+  it("10 segments on www to Alice, 50 ms away: after her first connection, 1 MB comes at one window per round trip (about 290 kB/s), the proxy's much faster; healed, www's routes are as before", async () => {
+    const fetch = async (from: string) => {
+      const r = await sh(from, `curl -s -o /dev/null --max-time 30 -r 0-999999 -w '%{size_download} %{time_total}' http://${www}/objects/large.bin`);
+      const [size, seconds] = r.out.trim().split(" ").map(Number);
+      expect(size, r.out).toBe(1_000_000);
+      return seconds!;
+    };
+    const routesBefore = (await sh("www", "ip route")).out;
+    const id = await fault({ service: "www", delayMs: 50, windowSegments: 10, to: "alice" });
+    await fetch("alice"); // the kernel takes the locked window from its metrics cache, which this connection fills
+    // 1,000,000 octets in windows of 14,480: 70 round trips of ~50 ms (the handshake's and the request's make 71-72).
+    const alice = await fetch("alice");
+    expect(alice).toBeGreaterThan(3.4);
+    expect(alice).toBeLessThan(4.0);
+    expect((await sh("www", "ip route")).out).toMatch(new RegExp(`^${topology.addressOf("alice", "internet").replaceAll(".", "\\.")} .* proto 77 .*cwnd lock 10 initcwnd 10`, "m"));
+    // The proxy is not narrowed in: www sends it the megabyte in a few round trips of 50 ms (slow start, no window).
+    await fetch("proxy");
+    expect(await fetch("proxy")).toBeLessThan(1.0);
+    await heal(id);
+    expect((await sh("www", "ip route")).out).toBe(routesBefore);
+    expect(await fetch("alice")).toBeLessThan(0.3);
+  }, 60_000);
+});
+
 describe("duplication and reordering, as ping shows them", () => {
   it("duplicate 50% on www: about half of the router's pings come back twice (DUP!), as the counters say", async () => {
     const id = await fault({ service: "www", duplicate: 50 });

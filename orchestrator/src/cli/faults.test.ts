@@ -70,6 +70,8 @@ describe("parseFaultCommand", () => {
     [["delay", "www", "0.2s", "--loss=2", "--rate", "1500"], { op: "apply", body: { service: "www", delayMs: 200, loss: 2, rateKbit: 1500 } }],
     [["duplicate", "media", "1"], { op: "apply", body: { service: "media", duplicate: 1 } }],
     [["reorder", "media", "25%", "--gap", "5"], { op: "apply", body: { service: "media", reorder: 25, gapMs: 5 } }],
+    [["window", "www", "10"], { op: "apply", body: { service: "www", windowSegments: 10 } }],
+    [["delay", "www", "50", "--window", "20", "--to", "alice"], { op: "apply", body: { service: "www", delayMs: 50, windowSegments: 20, to: "alice" } }],
     [["partition", "dns-resolver", "dns-root,dns-tld"], { op: "apply", body: { service: "dns-resolver", partition: ["dns-root", "dns-tld"] } }],
     [["partition", "bob", "www", "--one-way"], { op: "apply", body: { service: "bob", partition: ["www"], oneWay: true } }],
     [["disconnect", "router", "campus"], { op: "apply", body: { service: "router", disconnect: "campus" } }],
@@ -95,6 +97,7 @@ describe("parseFaultCommand", () => {
     [["partition", "www", "bob", "--to", "x"], /^l7lab fault partition takes no --to/],
     [["heal"], /^l7lab fault heal takes <id> \(or --all\); got nothing/],
     [["list", "x"], /^l7lab fault list takes nothing; got "x"/],
+    [["window", "www", "10kB"], /^the window must be a whole number of segments, like 10; got "10kB"$/],
   ])("refuses %j, saying what to fix", (args, message) => {
     expect(() => parseFaultCommand(args)).toThrow(message);
   });

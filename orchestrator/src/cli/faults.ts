@@ -19,9 +19,10 @@ export const FAULT_USAGE = `usage:
   l7lab fault delay <service> <ms> [--jitter <ms>] [--distribution uniform|normal]
   l7lab fault duplicate <service> <percent>
   l7lab fault reorder <service> <percent> [--gap <ms>]
+  l7lab fault window <service> <segments>         a fixed TCP window on what it sends
       Any of these takes --to <service> (only traffic to it), and the others as options to make
       one profile: --loss <percent> [--direction D], --rate <rate>, --delay <ms>, --jitter <ms>,
-      --duplicate <percent>, --reorder <percent>, --gap <ms>.
+      --duplicate <percent>, --reorder <percent>, --gap <ms>, --window <segments>.
   l7lab fault partition <service> <peer>[,<peer>...] [--one-way]
   l7lab fault disconnect <service> <network>
   l7lab fault link-down <service> <network>
@@ -65,6 +66,12 @@ export function parsePercent(what: string, text: string): number {
   return Number(m[1]);
 }
 
+/** A number of TCP segments: "10". The API checks the range. */
+export function parseSegments(what: string, text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new Error(`${what} must be a whole number of segments, like 10; got "${text}"`);
+  return Number(text.trim());
+}
+
 /** What `l7lab fault ...` asks of the API. */
 export type FaultCommand =
   | { op: "apply"; body: { service: string } & Record<string, unknown> }
@@ -83,6 +90,7 @@ const PROFILE_OPTIONS: Record<string, (v: string) => [string, unknown]> = {
   "--duplicate": (v) => ["duplicate", parsePercent("--duplicate", v)],
   "--reorder": (v) => ["reorder", parsePercent("--reorder", v)],
   "--gap": (v) => ["gapMs", parseMs("--gap", v)],
+  "--window": (v) => ["windowSegments", parseSegments("--window", v)],
   "--to": (v) => ["to", v],
 };
 
@@ -139,6 +147,9 @@ export function parseFaultCommand(args: readonly string[]): FaultCommand {
     case "reorder":
       exactly(2, "<service> <percent>");
       return profile({ [sub]: parsePercent(`the ${sub} percentage`, positional[1]!) });
+    case "window":
+      exactly(2, "<service> <segments>");
+      return profile({ windowSegments: parseSegments("the window", positional[1]!) });
     case "partition":
       exactly(2, "<service> <peer>[,<peer>...]");
       noOptions();

@@ -57,8 +57,8 @@ describe("ManualFaults", () => {
     const { docker, faults } = setup();
     const cases: [Record<string, unknown>, string][] = [
       [{ rateKbit: 4 }, "the fault is invalid: rateKbit must be a whole number of kbit/s from 8 to 10000000 (10 Gbit/s); got 4"],
-      [{ rateKbit: 1500, partition: "dns-root" }, "the fault is invalid: a fault is one of loss, rateKbit, delayMs (with jitterMs), duplicate, reorder; or partition, disconnect or linkDown; this one mixes a link profile (loss, rateKbit, delayMs, duplicate, reorder) and partition (one network fault per service at a time)"],
-      [{}, "the fault is invalid: a fault needs one of loss, rateKbit, delayMs (with jitterMs), duplicate, reorder; or partition, disconnect or linkDown; it has none"],
+      [{ rateKbit: 1500, partition: "dns-root" }, "the fault is invalid: a fault is one of loss, rateKbit, delayMs (with jitterMs), duplicate, reorder, windowSegments; or partition, disconnect or linkDown; this one mixes a link profile (loss, rateKbit, delayMs, duplicate, reorder, windowSegments) and partition (one network fault per service at a time)"],
+      [{}, "the fault is invalid: a fault needs one of loss, rateKbit, delayMs (with jitterMs), duplicate, reorder, windowSegments; or partition, disconnect or linkDown; it has none"],
       [{ rateKbit: 1500, direction: "ingress" }, "the fault is invalid: direction applies only to loss; remove it, or give loss (percent)"],
       [{ delayMs: 20, to: "www-nowhere" }, expect.stringMatching(/^the fault is invalid: to names unknown service "www-nowhere"; valid services: /) as unknown as string],
       [{ disconnect: "campus" }, expect.stringMatching(/^the fault is invalid: disconnect names network "campus", which service "dns-resolver" is not on; its networks: \w/) as unknown as string],

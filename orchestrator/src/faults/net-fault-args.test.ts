@@ -80,7 +80,7 @@ describe("rateArgs", () => {
 
 describe("a fault of any kind", () => {
   it("takes one family per fault (a link profile, a partition, a disconnect or a link down), each field with what it needs", () => {
-    expect(netFaultChoiceProblems({})).toEqual([expect.stringMatching(/^a fault needs one of loss, rateKbit, delayMs \(with jitterMs\), duplicate, reorder; or partition, disconnect or linkDown; it has none$/)]);
+    expect(netFaultChoiceProblems({})).toEqual([expect.stringMatching(/^a fault needs one of loss, rateKbit, delayMs \(with jitterMs\), duplicate, reorder, windowSegments; or partition, disconnect or linkDown; it has none$/)]);
     expect(netFaultChoiceProblems({ loss: 10, partition: "www" })).toEqual([expect.stringMatching(/this one mixes a link profile .* and partition \(one network fault per service at a time\)/)]);
     expect(netFaultChoiceProblems({ disconnect: "campus", linkDown: "campus" })).toEqual([expect.stringMatching(/mixes disconnect and linkDown/)]);
     expect(netFaultChoiceProblems({ direction: "egress" })).toEqual([expect.stringMatching(/it has none/)]);
@@ -105,6 +105,9 @@ describe("a fault of any kind", () => {
     expect(netFaultProblems({ delayMs: 100, jitterMs: 10, distribution: "pareto" })).toEqual(['distribution must be one of uniform, normal; got "pareto"']);
     expect(netFaultProblems({ duplicate: 101 })).toEqual(["duplicate must be a percentage more than 0 and at most 100; got 101"]);
     expect(netFaultProblems({ reorder: 0 })).toEqual(["reorder must be a percentage more than 0 and at most 100; got 0"]);
+    expect(netFaultProblems({ windowSegments: 0 })).toEqual(["windowSegments must be a whole number of segments from 1 to 1000; got 0"]);
+    expect(netFaultProblems({ windowSegments: 10.5 })).toEqual(["windowSegments must be a whole number of segments from 1 to 1000; got 10.5"]);
+    expect(netFaultProblems({ windowSegments: 10, delayMs: 50, to: "prober" })).toEqual([]);
     expect(netFaultProblems({ partition: [] })).toEqual([expect.stringMatching(/partition must be a service name or a list of 1 to 16 service names; got \[\]/)]);
     expect(netFaultProblems({ partition: ["a", "a"] })).toEqual(['partition names a service twice: ["a","a"]']);
     expect(netFaultProblems({ partition: "www", oneWay: "yes" })).toEqual(['oneWay must be true or false; got "yes"']);
@@ -129,6 +132,8 @@ describe("a fault of any kind", () => {
       "loss 2% both, rate 1500 kbit/s, delay 100 ms jitter 10 ms normal to www",
     );
     expect(describeNetFault({ duplicate: 1, reorder: 5, gapMs: 10 })).toBe("duplicate 1%, reorder 5% gap 10 ms");
+    expect(describeNetFault({ delayMs: 50, windowSegments: 10 })).toBe("delay 50 ms, TCP window 10 segments");
+    expect(netFaultSpec({ windowSegments: 10 })).toEqual({ windowSegments: 10 });
     expect(describeNetFault({ partition: ["dns-root", "dns-tld"], oneWay: true })).toBe("one-way partition from dns-root, dns-tld");
     expect(describeNetFault({ disconnect: "campus" })).toBe("cut from network campus");
     expect(describeNetFault({ linkDown: "campus" })).toBe("link down on network campus");
@@ -148,6 +153,8 @@ describe("a fault of any kind", () => {
     );
     expect(netFaultArgs({ loss: 5, direction: "both", to: "www" }, { peers: ["10.0.0.80/32"] })).toEqual(["profile", "--loss", "5", "--direction", "both", "--peer", "10.0.0.80/32"]);
     expect(() => netFaultArgs({ delayMs: 50, to: "www" })).toThrow(/the addresses of "www" are needed/);
+    expect(netFaultArgs({ windowSegments: 10 })).toEqual(["profile", "--window", "10"]);
+    expect(netFaultArgs({ delayMs: 50, windowSegments: 10, to: "www" }, { peers: ["10.0.0.41/32"] })).toEqual(["profile", "--delay-us", "50000", "--window", "10", "--backend", "nfqueue", "--peer", "10.0.0.41/32"]);
     expect(netFaultArgs({ partition: ["dns-root"], oneWay: false }, { peers: ["10.0.0.10/32"] })).toEqual(["cut", "--peer", "10.0.0.10/32"]);
     expect(netFaultArgs({ partition: ["dns-root"], oneWay: true }, { peers: ["10.0.0.10/32"] })).toEqual(["cut", "--one-way", "--peer", "10.0.0.10/32"]);
     expect(netFaultArgs({ disconnect: "campus" }, { peers: [], ownAddress: "10.1.0.10" })).toEqual(["cut", "--net", "10.1.0.10"]);

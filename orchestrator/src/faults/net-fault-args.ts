@@ -66,6 +66,9 @@ export type Distribution = (typeof DISTRIBUTIONS)[number];
 export const DELAY_MS_MAX = 10_000;
 /** The reordering gap when none is given, in ms. */
 export const DEFAULT_GAP_MS = 10;
+/** The range of a fixed TCP window, in segments. */
+export const WINDOW_SEGMENTS_MIN = 1;
+export const WINDOW_SEGMENTS_MAX = 1000;
 /** The most peers a partition names. */
 export const PARTITION_PEERS_MAX = 16;
 
@@ -91,6 +94,8 @@ export interface NetFaultSpec {
   /** Percent of packets held back gapMs (default 10), so that later ones overtake them. */
   reorder?: number;
   gapMs?: number;
+  /** A fixed TCP window on what the service sends: at most this many segments in flight per connection (a locked cwnd). */
+  windowSegments?: number;
   /** Only traffic to (and for ingress loss, from) this service suffers the profile; a rate then shapes only what goes to it. */
   to?: string;
   /** The services this one is partitioned from: nothing passes either way (oneWay: only from this one to them). */
@@ -105,7 +110,7 @@ export interface NetFaultSpec {
 /** The four families of network fault; a service holds one fault, of one family, at a time. */
 export type NetFaultKind = "profile" | "partition" | "disconnect" | "linkDown";
 
-const PROFILE_FIELDS = ["loss", "direction", "rateKbit", "delayMs", "jitterMs", "distribution", "duplicate", "reorder", "gapMs", "to"] as const;
+const PROFILE_FIELDS = ["loss", "direction", "rateKbit", "delayMs", "jitterMs", "distribution", "duplicate", "reorder", "gapMs", "windowSegments", "to"] as const;
 /** The fields that ask for the delay line (or netem). */
 const DELAY_FIELDS = ["delayMs", "jitterMs", "duplicate", "reorder"] as const;
 
@@ -122,13 +127,13 @@ export const needsDelayLine = (spec: NetFaultSpec): boolean => DELAY_FIELDS.some
 /** The fields a fault is given as (a scenario's fault step, an API request), not yet checked. */
 export type NetFaultFields = { [K in keyof NetFaultSpec]?: unknown };
 
-const KINDS_HINT = "loss, rateKbit, delayMs (with jitterMs), duplicate, reorder; or partition, disconnect or linkDown";
+const KINDS_HINT = "loss, rateKbit, delayMs (with jitterMs), duplicate, reorder, windowSegments; or partition, disconnect or linkDown";
 
 /** Problems with which fields a fault has (one family, each field with what it needs). */
 export function netFaultChoiceProblems(given: NetFaultFields): string[] {
   const has = (k: keyof NetFaultSpec) => given[k] !== undefined;
   const families = [
-    PROFILE_FIELDS.some((f) => has(f) && f !== "to" && f !== "direction" && f !== "distribution" && f !== "gapMs") ? "a link profile (loss, rateKbit, delayMs, duplicate, reorder)" : undefined,
+    PROFILE_FIELDS.some((f) => has(f) && f !== "to" && f !== "direction" && f !== "distribution" && f !== "gapMs") ? PROFILE_FAMILY : undefined,
     has("partition") ? "partition" : undefined,
     has("disconnect") ? "disconnect" : undefined,
     has("linkDown") ? "linkDown" : undefined,
@@ -141,10 +146,10 @@ export function netFaultChoiceProblems(given: NetFaultFields): string[] {
   if (has("distribution") && !has("jitterMs")) problems.push("distribution applies only to jitterMs; remove it, or give jitterMs");
   if (has("gapMs") && !has("reorder")) problems.push("gapMs applies only to reorder; remove it, or give reorder (percent)");
   if (has("oneWay") && !has("partition")) problems.push("oneWay applies only to partition; remove it");
-  if (has("to") && families[0] !== PROFILE_FAMILY) problems.push("to narrows a link profile (loss, delayMs, duplicate, reorder) to one peer; a partition names its peers itself");
+  if (has("to") && families[0] !== PROFILE_FAMILY) problems.push("to narrows a link profile (loss, delayMs, duplicate, reorder, windowSegments) to one peer; a partition names its peers itself");
   return problems;
 }
-const PROFILE_FAMILY = "a link profile (loss, rateKbit, delayMs, duplicate, reorder)";
+const PROFILE_FAMILY = "a link profile (loss, rateKbit, delayMs, duplicate, reorder, windowSegments)";
 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 
@@ -176,6 +181,12 @@ export function netFaultProblems(given: NetFaultFields): string[] {
     problems.push(`distribution must be one of ${DISTRIBUTIONS.join(", ")}; got ${JSON.stringify(given.distribution)}`);
   }
   for (const f of ["duplicate", "reorder"] as const) if (given[f] !== undefined) problems.push(...percentProblem(f, given[f]));
+  if (given.windowSegments !== undefined) {
+    const w = given.windowSegments;
+    if (!(typeof w === "number" && Number.isInteger(w) && w >= WINDOW_SEGMENTS_MIN && w <= WINDOW_SEGMENTS_MAX)) {
+      problems.push(`windowSegments must be a whole number of segments from ${WINDOW_SEGMENTS_MIN} to ${WINDOW_SEGMENTS_MAX}; got ${JSON.stringify(w)}`);
+    }
+  }
   if (given.to !== undefined) problems.push(...serviceNameProblem("to", given.to));
   if (given.partition !== undefined) {
     const p = given.partition;
@@ -205,6 +216,7 @@ export function netFaultSpec(given: NetFaultFields): NetFaultSpec {
   if (g.jitterMs !== undefined) Object.assign(spec, { jitterMs: g.jitterMs, distribution: g.distribution ?? "uniform" });
   if (g.duplicate !== undefined) spec.duplicate = g.duplicate;
   if (g.reorder !== undefined) Object.assign(spec, { reorder: g.reorder, gapMs: g.gapMs ?? DEFAULT_GAP_MS });
+  if (g.windowSegments !== undefined) spec.windowSegments = g.windowSegments;
   if (g.to !== undefined) spec.to = g.to;
   if (g.partition !== undefined) Object.assign(spec, { partition: typeof g.partition === "string" ? [g.partition] : [...g.partition], oneWay: g.oneWay ?? false });
   if (g.disconnect !== undefined) spec.disconnect = g.disconnect;
@@ -252,6 +264,7 @@ export function netFaultArgs(spec: NetFaultSpec, targets: NetFaultTargets = { pe
       if (spec.jitterMs !== undefined) args.push("--jitter-us", us(spec.jitterMs), "--distribution", spec.distribution ?? "uniform");
       if (spec.duplicate !== undefined) args.push("--duplicate", percentArg(spec.duplicate));
       if (spec.reorder !== undefined) args.push("--reorder", percentArg(spec.reorder), "--gap-us", us(spec.gapMs ?? DEFAULT_GAP_MS));
+      if (spec.windowSegments !== undefined) args.push("--window", String(spec.windowSegments));
       if (needsDelayLine(spec)) args.push("--backend", spec.to !== undefined ? "nfqueue" : backend);
       args.push(...peers);
       return args;
@@ -275,6 +288,7 @@ export function describeNetFault(spec: NetFaultSpec): string {
       if (spec.delayMs !== undefined) parts.push(`delay ${spec.delayMs} ms${spec.jitterMs !== undefined ? ` jitter ${spec.jitterMs} ms ${spec.distribution ?? "uniform"}` : ""}`);
       if (spec.duplicate !== undefined) parts.push(`duplicate ${spec.duplicate}%`);
       if (spec.reorder !== undefined) parts.push(`reorder ${spec.reorder}% gap ${spec.gapMs ?? DEFAULT_GAP_MS} ms`);
+      if (spec.windowSegments !== undefined) parts.push(`TCP window ${spec.windowSegments} segments`);
       return parts.join(", ") + (spec.to !== undefined ? ` to ${spec.to}` : "");
     }
   }

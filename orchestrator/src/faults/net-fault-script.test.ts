@@ -249,7 +249,7 @@ describe("net-fault.sh stats and clear", () => {
 
 describe("net-fault.sh profile, cut and linkdown: arguments refused before anything is touched (exit 2)", () => {
   it.each([
-    [["profile"], "a profile needs at least one of --loss, --rate, --delay-us, --jitter-us, --duplicate, --reorder"],
+    [["profile"], "a profile needs at least one of --loss, --rate, --delay-us, --jitter-us, --duplicate, --reorder, --window"],
     [["profile", "--delay-us", "60000001"], "--delay-us must be a whole number of microseconds from 0 to 60000000, got '60000001'"],
     [["profile", "--delay-us", "1.5"], "--delay-us must be a whole number of microseconds from 0 to 60000000, got '1.5'"],
     [["profile", "--delay-us", "100", "--distribution", "pareto"], "--distribution must be uniform or normal, got 'pareto'"],
@@ -273,4 +273,77 @@ describe("net-fault.sh profile, cut and linkdown: arguments refused before anyth
     expect(run("linkdown")).toMatchObject({ code: 2, stderr: "usage: net-fault.sh linkdown ADDRESS\n" });
     expect(run("sideways").stderr).toMatch(/^usage: net-fault.sh profile OPTIONS \| loss .* \| cut OPTIONS \| linkdown ADDRESS \| stats \| clear \| capabilities\n$/);
   });
+});
+
+describe("net-fault.sh profile --window (a locked cwnd on the routes)", () => {
+  // A stand-in ip with a main table in $FAKE/routes: show, change (replaces the route with the same
+  // destination), add, flush proto, get, and tcp_metrics flush; every call is logged.
+  const ROUTING_IP = `#!/bin/sh
+echo "ip $*" >> "$FAKE/calls"
+R="$FAKE/routes"
+case "$*" in
+  "-o link show") cat "$FAKE/links" ;;
+  "-4 route show table main") cat "$R" ;;
+  "route change "*) shift 2; dst=$1; grep -v "^$dst " "$R" > "$R.new"; echo "$*" >> "$R.new"; mv "$R.new" "$R" ;;
+  "route add "*) shift 2; echo "$*" >> "$R" ;;
+  "route flush table main proto 77") grep -v " proto 77 " "$R" > "$R.new"; mv "$R.new" "$R" ;;
+  "-4 route get 10.0.0.250") echo "10.0.0.250 dev eth1 src 10.0.0.41 uid 0"; echo "    cache" ;;
+  "tcp_metrics flush all") ;;
+  *) exit 1 ;;
+esac
+`;
+  beforeEach(() => {
+    writeFileSync(join(dir, "bin", "ip"), ROUTING_IP);
+    writeFileSync(join(dir, "routes"), "default via 10.1.0.1 dev eth0\n10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.41\n");
+  });
+  const routes = () => readFileSync(join(dir, "routes"), "utf8");
+  const calls = () => readFileSync(join(dir, "calls"), "utf8");
+
+  it("locks cwnd and initcwnd on every route, flushes the TCP metrics, and takes it all off on SIGTERM", async () => {
+    const h = hold("profile", "--window", "10");
+    await h.applied;
+    expect(h.output()).toBe("l7lab-fault: applied TCP window 10 segments (cwnd lock, initcwnd)\n");
+    expect(routes()).toBe("default via 10.1.0.1 dev eth0 cwnd lock 10 initcwnd 10\n10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.41 cwnd lock 10 initcwnd 10\n");
+    expect(calls()).toMatch(/ip tcp_metrics flush all\n/);
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+    expect(routes().split("\n").sort()).toEqual(["", "10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.41", "default via 10.1.0.1 dev eth0"]);
+    expect(calls().match(/tcp_metrics flush all/g)).toHaveLength(2);
+  }, 20_000);
+
+  it("narrowed to a peer, adds a host route of its own (proto 77) the way the kernel reaches the peer, and deletes it", async () => {
+    const h = hold("profile", "--window", "4", "--peer", "10.0.0.250/32");
+    await h.applied;
+    expect(routes()).toContain("10.0.0.250/32 dev eth1 src 10.0.0.41 proto 77 cwnd lock 4 initcwnd 4\n");
+    expect(routes()).toContain("default via 10.1.0.1 dev eth0\n");
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+    expect(routes()).not.toContain("10.0.0.250");
+  }, 20_000);
+
+  it("refuses a window that is not 1 to 1000 segments, touching nothing; a second profile finds the first", async () => {
+    for (const bad of ["0", "1001", "ten"]) {
+      const r = run("profile", "--window", bad);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/--window must be a whole number of segments from 1 to 1000/);
+    }
+    expect(routes()).not.toContain("cwnd");
+    const h = hold("profile", "--window", "10");
+    await h.applied;
+    const second = run("profile", "--window", "20");
+    expect(second.code).toBe(3);
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+  }, 20_000);
+
+  it("clear (from another helper) takes a window off", async () => {
+    const h = hold("profile", "--window", "10");
+    await h.applied;
+    h.child.kill("SIGKILL");
+    await h.exited;
+    expect(routes()).toContain("cwnd lock 10");
+    const r = run("clear");
+    expect(r.code, r.stderr).toBe(0);
+    expect(routes()).not.toContain("cwnd");
+  }, 20_000);
 });

@@ -4,7 +4,7 @@
  * rules (one family per fault, what needs what) are netFaultProblems's, which every entry point calls.
  */
 import { Type } from "typebox";
-import { DELAY_MS_MAX, DISTRIBUTIONS, LOSS_DIRECTIONS, PARTITION_PEERS_MAX, RATE_KBIT_MAX, RATE_KBIT_MIN } from "./net-fault-args.ts";
+import { DELAY_MS_MAX, DISTRIBUTIONS, LOSS_DIRECTIONS, PARTITION_PEERS_MAX, RATE_KBIT_MAX, RATE_KBIT_MIN, WINDOW_SEGMENTS_MAX, WINDOW_SEGMENTS_MIN } from "./net-fault-args.ts";
 
 /**
  * The fields, with their ranges for scenario files (and the editors that read their schema). The
@@ -35,7 +35,14 @@ function properties(ranged: boolean) {
   duplicate: percent("Percent of the packets the service sends that are sent twice."),
   reorder: percent("Percent of the packets the service sends that are held back gapMs, so that later ones overtake them."),
   gapMs: ms("With reorder: how long a reordered packet is held back, in ms (default 10)."),
-  to: Type.Optional(Type.String({ minLength: 1, description: "Narrows the profile (loss, rate, delay, duplicate, reorder) to traffic to this service (and, for ingress loss, from it)." })),
+  windowSegments: Type.Optional(
+    (ranged ? Type.Integer : Type.Number)({
+      ...range({ minimum: WINDOW_SEGMENTS_MIN, maximum: WINDOW_SEGMENTS_MAX }),
+      description:
+        "A fixed TCP window on what the service sends: each connection has at most this many segments in flight (a route's locked cwnd), so it sends at most windowSegments x MSS per round trip. The kernel applies it from the second connection to each peer on (its TCP metrics cache, flushed when the window is set, takes the lock from the route when a connection ends).",
+    }),
+  ),
+  to: Type.Optional(Type.String({ minLength: 1, description: "Narrows the profile (loss, rate, delay, duplicate, reorder, window) to traffic to this service (and, for ingress loss, from it)." })),
   partition: Type.Optional(
     Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: PARTITION_PEERS_MAX })], {
       description: "A partition: the service(s) this one is cut off from. Nothing passes between them, either way unless oneWay.",
@@ -52,7 +59,7 @@ export const NetFaultProperties = properties(false);
 const requestOptions = {
   additionalProperties: false,
   description:
-    "One of: a link profile (any of loss with direction, rateKbit, delayMs with jitterMs and distribution, duplicate, reorder with gapMs; optionally narrowed to one peer with to), a partition (with oneWay), disconnect, or linkDown. One network fault per service at a time.",
+    "One of: a link profile (any of loss with direction, rateKbit, delayMs with jitterMs and distribution, duplicate, reorder with gapMs, windowSegments; optionally narrowed to one peer with to), a partition (with oneWay), disconnect, or linkDown. One network fault per service at a time.",
 };
 const service = Type.String({ minLength: 1, description: "The service whose network traffic suffers the fault." });
 

@@ -93,6 +93,9 @@ describe("httpProbe", () => {
     expect(Object.keys(d.headers).every((k) => k === k.toLowerCase())).toBe(true);
     expect(d.timing.ttfbMs).toBeGreaterThanOrEqual(0);
     expect(d.timing.totalMs).toBeGreaterThanOrEqual(d.timing.ttfbMs);
+    // The body's bits over the whole exchange (totalMs is rounded to 0.1 ms, goodput is not).
+    if (d.timing.totalMs >= 1) expect(d.timing.goodputKbit! / ((d.bodyBytes * 8) / d.timing.totalMs)).toBeCloseTo(1, 0);
+    else expect(d.timing.goodputKbit).toBeGreaterThan(0);
 
     expect(s.seen).toHaveLength(1);
     expect(s.seen[0]).toMatchObject({ method: "GET", target: "/x" });
@@ -135,6 +138,7 @@ describe("httpProbe", () => {
     expect(out.data).toMatchObject({ method: "HEAD", status: 200, bodyBytes: 0, sha256: sha256("") });
     expect(out.data.headers["content-type"]).toBe("text/html");
     expect(s.seen[0]!.method).toBe("HEAD");
+    expect(out.data.timing.goodputKbit).toBeUndefined();
     expect(formatTranscript(out.transcript)).toContain("C: HEAD /x HTTP/1.1");
   });
 

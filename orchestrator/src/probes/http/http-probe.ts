@@ -163,7 +163,12 @@ async function run(params: HttpProbeParams, ctx: ProbeContext): Promise<ProbeOut
       else data.bodyOmitted = `the body is ${data.bodyBytes} bytes, more than ${MAX_INCLUDED_BODY_BYTES}`;
     }
     const sentAt = tap.sentAt ?? started;
-    data.timing = { ttfbMs: ms((tap.firstByteAt ?? headersAt) - sentAt), totalMs: ms(ended - sentAt) };
+    const totalMs = ended - sentAt;
+    data.timing = {
+      ttfbMs: ms((tap.firstByteAt ?? headersAt) - sentAt),
+      totalMs: ms(totalMs),
+      ...(data.bodyBytes > 0 && totalMs > 0 ? { goodputKbit: Math.round(((data.bodyBytes * 8) / totalMs) * 10) / 10 } : {}),
+    };
     transcript.note(peer, `${data.bodyBytes} body bytes; status line after ${data.timing.ttfbMs} ms, end of body after ${data.timing.totalMs} ms`);
     return { ok: true, data, transcript: transcript.lines };
   } catch (err) {

@@ -11,6 +11,11 @@ export interface HttpTiming {
   ttfbMs: number;
   /** From sending the request to the end of the body. */
   totalMs: number;
+  /**
+   * The body's bits over totalMs, in kbit/s (1000 bit/s): the goodput a user sees, from asking to
+   * having it all. Absent when no body came or no time passed.
+   */
+  goodputKbit?: number;
 }
 
 export interface HttpResult {
