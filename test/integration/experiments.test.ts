@@ -26,7 +26,7 @@ describe("the shipped experiments, in --quick mode", () => {
   it("GET /api/experiments lists them, each valid", async () => {
     const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/experiments");
     expect(list.status).toBe(200);
-    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence", "rtp-jitter", "window-rtt"]));
+    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence", "rtp-jitter", "tftp-loss", "window-rtt"]));
     expect(list.body.flatMap((e) => e.errors)).toEqual([]);
   });
 
@@ -108,6 +108,19 @@ describe("the shipped experiments, in --quick mode", () => {
     expect(goodput["100"]).toBeLessThan(1170);
     expect(goodput["10"]! / goodput["100"]!).toBeGreaterThan(9);
     expect(goodput["10"]! / goodput["100"]!).toBeLessThan(10.1);
+    expect(await faultHelpers()).toEqual([]);
+  }, 150_000);
+
+  it("tftp-loss: --quick passes; 10% loss makes the thin client's boot (581 exchanges at 512 octets) take seconds, not milliseconds", async () => {
+    const dir = join(out, "tftp-loss");
+    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "tftp-loss", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
+    expect(stdout).toMatch(/tftp-loss \(run [0-9a-f]{8}\): PASSED/);
+    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const ms = Object.fromEntries(rows.map((r) => [r[0], Number(r[2])]));
+    expect(ms["0"]).toBeLessThan(500);
+    // About 136 failed exchanges at 50 ms each.
+    expect(ms["10"]).toBeGreaterThan(4500);
+    expect(ms["10"]).toBeLessThan(9300);
     expect(await faultHelpers()).toEqual([]);
   }, 150_000);
 
