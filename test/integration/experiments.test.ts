@@ -12,7 +12,16 @@ import { afterAll, describe, expect, it } from "vitest";
 import { retryUntil } from "../../orchestrator/src/common/retry.ts";
 import { api, faultHelpers, repoRoot } from "./lab.ts";
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** Runs the CLI; a failure carries what it printed (which point left its bound, say). */
+async function run(file: string, args: string[], options: { cwd: string; timeout: number }): Promise<{ stdout: string }> {
+  try {
+    return await execFileAsync(file, args, options);
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`, { cause: error });
+  }
+}
 const out = mkdtempSync(join(tmpdir(), "l7lab-experiments-"));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
