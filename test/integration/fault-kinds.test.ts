@@ -267,6 +267,18 @@ describe("scenario dns-root-partition (R3)", () => {
   }, 90_000);
 });
 
+describe("scenario mail-link-down (a link down, then a disconnect)", () => {
+  it("passes: mail waits in Alice's queue while the MX's link is down, in Bob's while his MTA is cut from the mailbox server, and all 5 arrive once", async () => {
+    const { run, step } = await runScenario("mail-link-down");
+    expect(run.status, explain(run)).toBe("passed");
+    expect(step("check").result).toMatchObject({ sent: 5, lostCount: 0, unexpectedCount: 0, duplicatedCount: 0 });
+    expect(run.cleanup.every((c) => c.ok)).toBe(true);
+    expect(await faultHelpers()).toEqual([]);
+    // The link came back with its routes: Alice's MTA reaches the MX again.
+    expect((await sh("mail-crepes", "timeout 5 bash -c 'exec 3<>/dev/tcp/mail.hamburger.edu/25 && head -c 4 <&3'")).out).toBe("220 ");
+  }, 180_000);
+});
+
 describe("scenario proxy-origin-partition (R4)", () => {
   it("passes: the fresh object is a hit, the stale one is served stale or a 504 within 15 s, and the origin answers after the heal", async () => {
     const { run, step } = await runScenario("proxy-origin-partition");
