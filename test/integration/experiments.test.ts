@@ -31,6 +31,18 @@ interface ExperimentRun {
   points: { point: Record<string, unknown>; status: string; stats?: { mean: number; n: number }; model: number; allowed: number; withinBound?: boolean; runId?: string }[];
 }
 
+/**
+ * `./l7lab experiment run <name> --quick --out DIR`, as a user runs it: the run must pass. Its
+ * output, data.csv's rows (without the header) and the run's id.
+ */
+async function quick(name: string): Promise<{ stdout: string; rows: string[][]; id: string }> {
+  const dir = join(out, name);
+  const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", name, "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
+  expect(stdout).toMatch(new RegExp(`${name} \\(run [0-9a-f]{8}\\): PASSED`));
+  const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+  return { stdout, rows, id: /run ([0-9a-f]{8})\)/.exec(stdout)![1]! };
+}
+
 describe("the shipped experiments, in --quick mode", () => {
   it("GET /api/experiments lists them, each valid", async () => {
     const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/experiments");
@@ -68,10 +80,7 @@ describe("the shipped experiments, in --quick mode", () => {
   }, 150_000);
 
   it("http-persistence: --quick passes; at 100 ms the page takes ~22, ~12 and ~3 round trips over 11, 1 and 1 connections", async () => {
-    const dir = join(out, "http-persistence");
-    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "http-persistence", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
-    expect(stdout).toMatch(/http-persistence \(run [0-9a-f]{8}\): PASSED/);
-    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const { rows, id } = await quick("http-persistence");
     const at100 = Object.fromEntries(rows.filter((r) => r[0] === "100").map((r) => [r[1], Number(r[2])]));
     expect(at100["non-persistent"]).toBeGreaterThanOrEqual(2200);
     expect(at100["non-persistent"]).toBeLessThan(2420);
@@ -79,7 +88,6 @@ describe("the shipped experiments, in --quick mode", () => {
     expect(at100["persistent"]).toBeLessThan(1320);
     expect(at100["pipelined"]).toBeGreaterThanOrEqual(300);
     expect(at100["pipelined"]).toBeLessThan(330);
-    const id = /run ([0-9a-f]{8})\)/.exec(stdout)![1]!;
     const record = (await api<ExperimentRun>("GET", `/experiments/http-persistence/runs/${id}`)).body;
     const connections: Record<string, number> = {};
     for (const p of record.points) {
@@ -93,10 +101,7 @@ describe("the shipped experiments, in --quick mode", () => {
   }, 150_000);
 
   it("rtp-jitter: --quick passes; 10 ms of uniform jitter shows as a mean |D| of about 2/3 of it, and no packet is lost", async () => {
-    const dir = join(out, "rtp-jitter");
-    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "rtp-jitter", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
-    expect(stdout).toMatch(/rtp-jitter \(run [0-9a-f]{8}\): PASSED/);
-    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const { rows } = await quick("rtp-jitter");
     expect(rows.map((r) => [r[0], r[8]])).toEqual([["0", "yes"], ["10", "yes"]]);
     const clean = Number(rows[0]![1]);
     const jittered = Number(rows[1]![1]);
@@ -107,10 +112,7 @@ describe("the shipped experiments, in --quick mode", () => {
   }, 150_000);
 
   it("window-rtt: --quick passes; 10 segments give one window per round trip at 10 and 100 ms", async () => {
-    const dir = join(out, "window-rtt");
-    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "window-rtt", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
-    expect(stdout).toMatch(/window-rtt \(run [0-9a-f]{8}\): PASSED/);
-    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const { rows } = await quick("window-rtt");
     const goodput = Object.fromEntries(rows.map((r) => [r[0], Number(r[2])]));
     // 14,480 octets per round trip: 11,584 kbit/s at 10 ms, 1,158 at 100 ms; a tenth as fast at ten times the RTT.
     expect(goodput["100"]).toBeGreaterThan(1100);
@@ -121,10 +123,7 @@ describe("the shipped experiments, in --quick mode", () => {
   }, 150_000);
 
   it("tftp-loss: --quick passes; 10% loss makes the thin client's boot (581 exchanges at 512 octets) take seconds, not milliseconds", async () => {
-    const dir = join(out, "tftp-loss");
-    const { stdout } = await run(join(repoRoot, "l7lab"), ["experiment", "run", "tftp-loss", "--quick", "--out", dir], { cwd: repoRoot, timeout: 120_000 });
-    expect(stdout).toMatch(/tftp-loss \(run [0-9a-f]{8}\): PASSED/);
-    const rows = readFileSync(join(dir, "data.csv"), "utf8").trim().split("\n").slice(1).map((l) => l.split(","));
+    const { rows } = await quick("tftp-loss");
     const ms = Object.fromEntries(rows.map((r) => [r[0], Number(r[2])]));
     expect(ms["0"]).toBeLessThan(500);
     // About 136 failed exchanges at 50 ms each.
