@@ -65,9 +65,14 @@
 # routes of their own, proto 77, to each peer) get "cwnd lock N initcwnd N", so a TCP connection
 # starts with N segments in flight and never has more: it sends at most N x MSS per round trip.
 # The kernel applies a locked cwnd through its TCP metrics cache, whose entry for a peer it makes
-# when a connection to that peer ends; the cache is flushed when the window is set and removed,
-# so the window holds from the second connection to each peer on (the first starts at N segments
-# but may grow). Removing it takes the metrics off the routes and deletes the host routes.
+# when a connection to that peer closes normally (TIME_WAIT, or LAST_ACK to CLOSE; not on a
+# reset); the cache is flushed when the window is set and removed (a failed flush fails the
+# fault), so the window holds once a connection to that peer has closed normally (the first one
+# starts at N segments but may grow). A route that already has cwnd or initcwnd metrics, or that
+# cannot be written back as shown (multipath), is refused rather than changed; one that is down
+# (linkdown, dead) is left alone. A route in table 7703 marks the window, so that a second one
+# in this namespace is refused at once. Removing it deletes the host routes, takes the metrics
+# off the others, and flushes the cache.
 #
 # A link down keeps the routes the kernel drops with it (a default route through it, say) in the
 # interface's alias ("l7lab-down;<route>;<route>"), so that clear, run by another helper, can put
@@ -86,8 +91,10 @@ DUP_MARK=0x20000
 CUT_MARK=0x40000/0x40000
 TABLE=7701
 CUT_TABLE=7702
-# The host routes a window narrowed to peers adds.
+# The host routes a window narrowed to peers adds, and the table of its marker route.
 WINDOW_PROTO=77
+WINDOW_TABLE=7703
+WINDOW_MARK=192.0.2.77/32
 DROPDEV=l7lab-drop
 CUT_DEV=l7lab-cut
 QUEUE=7701
@@ -100,7 +107,7 @@ DELAY_PID_FILE=${L7LAB_FAULT_RUN:-/tmp}/l7lab-delay.pid
 DOWN_ALIAS=l7lab-down
 # Interfaces this run put a root qdisc on, so that a failure removes only its own.
 SHAPED=""
-# What this run made (loss, queue, cut, down), so that a failure half-way removes only that.
+# What this run made (loss, queue, window, cut, down), so that a failure half-way removes only that.
 MADE=""
 # What the apply functions did, for the "applied" line.
 APPLIED=""
@@ -203,13 +210,14 @@ link_up() {
 clear_down() { for dev in $(down_devices); do link_up "$dev" || true; done; }
 
 clear_fault() {
-  clear_window || true
+  unflushed=""
+  clear_window || unflushed="the TCP metrics cache (not flushed)"
   clear_queue || true
   clear_loss || true
   clear_rate || true
   clear_cut || true
   clear_down || true
-  leftovers
+  leftovers "$unflushed"
 }
 
 # What is left of each kind of fault (nothing when it is gone).
@@ -219,7 +227,10 @@ loss_left() {
   ip link show $DROPDEV 2>/dev/null | head -1 || true
 }
 queue_left() { iptables -t mangle -S 2>&1 | grep -e "$Q" || true; }
-window_left() { ip -4 route show table main 2>/dev/null | grep -e ' cwnd lock ' -e " proto $WINDOW_PROTO " || true; }
+window_left() {
+  ip -4 route show table main 2>/dev/null | grep -e ' cwnd lock ' -e " proto $WINDOW_PROTO " || true
+  ip -4 route show table $WINDOW_TABLE 2>/dev/null || true
+}
 cut_left() {
   { iptables -S 2>&1; iptables -t mangle -S 2>&1; } | grep -e "L7LAB-CUT-" || true
   ip rule 2>&1 | grep "lookup $CUT_TABLE" || true
@@ -238,7 +249,7 @@ check_removed() {
 }
 
 # Fails, naming them, when any part of any l7lab fault is still in this namespace.
-leftovers() { check_removed "$(loss_left)$(queue_left)$(rate_left)$(window_left)$(cut_left)$(down_left)"; }
+leftovers() { check_removed "$(loss_left)$(queue_left)$(rate_left)$(window_left)$(cut_left)$(down_left)${1:-}"; }
 
 has_loss() { iptables -L $IN -n >/dev/null 2>&1 || iptables -t mangle -L $OUT -n >/dev/null 2>&1; }
 has_queue() { iptables -t mangle -L $Q -n >/dev/null 2>&1; }
@@ -488,11 +499,16 @@ apply_queue() {
   jump mangle POSTROUTING "! -o lo" -d $Q
 }
 
-# The delay-line kinds as the "applied" line says them.
 # apply_window N: every route of the main table (or, with PEERS, a host route to each peer, by
 # the way the kernel would reach it) gets a locked cwnd of N segments; then the TCP metrics
 # cache is flushed, so that new entries take the lock from the routes.
 apply_window() {
+  routes=$(ip -4 route show table main)
+  taken=$(printf '%s\n' "$routes" | grep -e ' cwnd ' -e ' initcwnd ' || true)
+  [ -z "$taken" ] || { echo "net-fault.sh: a route here already has TCP metrics, which a window would overwrite: $taken" >&2; exit 1; }
+  multipath=$(printf '%s\n' "$routes" | grep -e '^[[:space:]]' -e 'nexthop' || true)
+  [ -z "$multipath" ] || { echo "net-fault.sh: a multipath route here cannot be given a window and written back: $multipath" >&2; exit 1; }
+  ip route add unreachable $WINDOW_MARK table $WINDOW_TABLE 2>/dev/null || busy
   MADE="$MADE window"
   if [ -n "$PEERS" ]; then
     for peer in $PEERS; do
@@ -503,25 +519,29 @@ apply_window() {
       ip route add "$peer" $via proto $WINDOW_PROTO cwnd lock "$1" initcwnd "$1"
     done
   else
-    ip -4 route show table main | sed 's/ *$//' | while IFS= read -r route; do
+    printf '%s\n' "$routes" | grep -v -e ' linkdown' -e ' dead' -e '^$' | sed 's/ *$//' | while IFS= read -r route; do
       # shellcheck disable=SC2086 # a route is words on purpose
       ip route change $route cwnd lock "$1" initcwnd "$1"
     done
   fi
-  ip tcp_metrics flush all 2>/dev/null || true
+  ip tcp_metrics flush all || { echo "net-fault.sh: the TCP metrics cache could not be flushed, so the window would not hold" >&2; exit 1; }
   applied "TCP window $1 segments (cwnd lock, initcwnd)${PEERS:+ to$PEERS}"
 }
 
 # Takes the window off: deletes its host routes, takes the metrics off the others, flushes the
-# TCP metrics cache.
+# TCP metrics cache (or fails, saying so: entries locked to the window would outlive it), and
+# removes its marker.
 clear_window() {
   [ -n "$(window_left)" ] || return 0
   ip route flush table main proto $WINDOW_PROTO 2>/dev/null || true
   ip -4 route show table main | grep ' cwnd lock ' | sed -e 's/ cwnd lock [0-9]*//' -e 's/ initcwnd [0-9]*//' -e 's/ *$//' | while IFS= read -r route; do
     # shellcheck disable=SC2086
-    ip route change $route
+    ip route change $route || true
   done
-  ip tcp_metrics flush all 2>/dev/null || true
+  flushed=0
+  ip tcp_metrics flush all || { echo "l7lab-fault: the TCP metrics cache could not be flushed: connections may keep the window's cwnd" >&2; flushed=1; }
+  ip route flush table $WINDOW_TABLE 2>/dev/null || true
+  return $flushed
 }
 
 segments() {
@@ -530,6 +550,7 @@ segments() {
   echo "$1"
 }
 
+# The delay-line kinds as the "applied" line says them.
 describe_delay() {
   d="delay ${DELAY_US} us"
   [ "$JITTER_US" -eq 0 ] || d="$d, jitter ${JITTER_US} us $DISTRIBUTION"
@@ -585,7 +606,7 @@ profile() {
 }
 
 undo_made() {
-  if made window; then clear_window; fi
+  if made window; then clear_window || true; fi
   if made queue; then clear_queue; fi
   if made loss; then clear_loss; fi
   [ -z "$SHAPED" ] || clear_rate "$SHAPED" || true
@@ -596,9 +617,10 @@ undo_made() {
 remove_profile() {
   clear_queue
   if made loss; then clear_loss; fi
-  if made window; then clear_window; fi
+  unflushed=""
+  if made window; then clear_window || unflushed="the TCP metrics cache (not flushed)"; fi
   [ -z "$SHAPED" ] || clear_rate "$SHAPED"
-  check_removed "$(queue_left)$(if made loss; then loss_left; fi)$(if made window; then window_left; fi)$(rate_left "$SHAPED")"
+  check_removed "$(queue_left)$(if made loss; then loss_left; fi)$(if made window; then window_left; fi)$(rate_left "$SHAPED")$unflushed"
 }
 
 # The interface that holds ADDRESS.

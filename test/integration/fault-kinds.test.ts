@@ -57,7 +57,7 @@ describe("GET /api/capabilities", () => {
     const r = await api<{ kernel: Record<string, boolean>; kinds: Record<string, { backend: string; available: boolean }> }>("GET", "/capabilities");
     expect(r.status).toBe(200);
     expect(r.body.kernel).toMatchObject({ nfqueue: true, statistic: true, tbf: true });
-    for (const kind of ["loss", "rate", "delay", "jitter", "duplicate", "reorder", "partition", "disconnect", "linkDown"]) expect(r.body.kinds[kind]?.available, kind).toBe(true);
+    for (const kind of ["loss", "rate", "delay", "jitter", "duplicate", "reorder", "partition", "disconnect", "linkDown", "window"]) expect(r.body.kinds[kind]?.available, kind).toBe(true);
     expect(r.body.kinds["delay"]!.backend).toMatch(r.body.kernel["netem"] ? /^netem/ : /^userspace delay line/);
   });
 });

@@ -7,7 +7,7 @@
  *   l7lab run <scenario> [--transcript]   run a scenario, showing each step as it finishes
  *   l7lab show <run-id> [--transcript]    a run's record
  *   l7lab service <name> <action>     stop, start, restart, pause, unpause or kill a service
- *   l7lab fault loss|rate|delay|duplicate|reorder <service> <value> [options]   a link profile
+ *   l7lab fault loss|rate|delay|duplicate|reorder|window <service> <value> [options]   a link profile
  *   l7lab fault partition <service> <peer>[,<peer>] [--one-way] | disconnect|link-down <service> <network>
  *   l7lab fault list | heal <id> | heal --all | capabilities   (FAULT_USAGE in faults.ts says it all)
  *   l7lab experiment list | run <name> [--quick] [--out DIR]   sweeps against a model: data.csv, report.md, plot.svg

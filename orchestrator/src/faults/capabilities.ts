@@ -28,6 +28,7 @@ export function faultCapabilities(kernel: NetFaultCapabilities): { kernel: NetFa
       partition: cut,
       disconnect: cut,
       linkDown: { backend: "ip link set down (its routes kept and put back)", available: true },
+      window: { backend: "route metrics (cwnd lock, initcwnd) and a flush of the TCP metrics cache", available: true },
     },
   };
 }

@@ -146,7 +146,7 @@ export function netFaultChoiceProblems(given: NetFaultFields): string[] {
   if (has("distribution") && !has("jitterMs")) problems.push("distribution applies only to jitterMs; remove it, or give jitterMs");
   if (has("gapMs") && !has("reorder")) problems.push("gapMs applies only to reorder; remove it, or give reorder (percent)");
   if (has("oneWay") && !has("partition")) problems.push("oneWay applies only to partition; remove it");
-  if (has("to") && families[0] !== PROFILE_FAMILY) problems.push("to narrows a link profile (loss, delayMs, duplicate, reorder, windowSegments) to one peer; a partition names its peers itself");
+  if (has("to") && families[0] !== PROFILE_FAMILY) problems.push("to narrows a link profile (loss, rateKbit, delayMs, duplicate, reorder, windowSegments) to one peer; a partition names its peers itself");
   return problems;
 }
 const PROFILE_FAMILY = "a link profile (loss, rateKbit, delayMs, duplicate, reorder, windowSegments)";

@@ -276,49 +276,107 @@ describe("net-fault.sh profile, cut and linkdown: arguments refused before anyth
 });
 
 describe("net-fault.sh profile --window (a locked cwnd on the routes)", () => {
-  // A stand-in ip with a main table in $FAKE/routes: show, change (replaces the route with the same
-  // destination), add, flush proto, get, and tcp_metrics flush; every call is logged.
+  // A stand-in ip with a main table in $FAKE/routes and table 7703 in $FAKE/marks: show, change
+  // (replaces the route with the same destination), add, flush, get, and tcp_metrics flush (which
+  // fails when $FAKE/no-flush exists); every call is logged.
   const ROUTING_IP = `#!/bin/sh
 echo "ip $*" >> "$FAKE/calls"
 R="$FAKE/routes"
+M="$FAKE/marks"
+touch "$M"
 case "$*" in
   "-o link show") cat "$FAKE/links" ;;
   "-4 route show table main") cat "$R" ;;
+  "-4 route show table 7703") cat "$M" ;;
+  "route add unreachable 192.0.2.77/32 table 7703") if [ -s "$M" ]; then echo "RTNETLINK answers: File exists" >&2; exit 2; fi; echo "unreachable 192.0.2.77" > "$M" ;;
+  "route flush table 7703") : > "$M" ;;
   "route change "*) shift 2; dst=$1; grep -v "^$dst " "$R" > "$R.new"; echo "$*" >> "$R.new"; mv "$R.new" "$R" ;;
   "route add "*) shift 2; echo "$*" >> "$R" ;;
   "route flush table main proto 77") grep -v " proto 77 " "$R" > "$R.new"; mv "$R.new" "$R" ;;
   "-4 route get 10.0.0.250") echo "10.0.0.250 dev eth1 src 10.0.0.41 uid 0"; echo "    cache" ;;
-  "tcp_metrics flush all") ;;
+  "-4 route get "*) echo "RTNETLINK answers: Network is unreachable" >&2; exit 2 ;;
+  "tcp_metrics flush all") [ ! -e "$FAKE/no-flush" ] || { echo "Error: no tcp_metrics" >&2; exit 2; } ;;
   *) exit 1 ;;
 esac
 `;
+  const ROUTES = "default via 10.1.0.1 dev eth0\n10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.41\n";
   beforeEach(() => {
     writeFileSync(join(dir, "bin", "ip"), ROUTING_IP);
-    writeFileSync(join(dir, "routes"), "default via 10.1.0.1 dev eth0\n10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.41\n");
+    writeFileSync(join(dir, "routes"), ROUTES);
   });
   const routes = () => readFileSync(join(dir, "routes"), "utf8");
+  const marks = () => readFileSync(join(dir, "marks"), "utf8");
   const calls = () => readFileSync(join(dir, "calls"), "utf8");
+  const sorted = (text: string) => text.split("\n").filter((l) => l !== "").sort();
 
   it("locks cwnd and initcwnd on every route, flushes the TCP metrics, and takes it all off on SIGTERM", async () => {
     const h = hold("profile", "--window", "10");
     await h.applied;
     expect(h.output()).toBe("l7lab-fault: applied TCP window 10 segments (cwnd lock, initcwnd)\n");
     expect(routes()).toBe("default via 10.1.0.1 dev eth0 cwnd lock 10 initcwnd 10\n10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.41 cwnd lock 10 initcwnd 10\n");
+    expect(marks()).toContain("192.0.2.77");
     expect(calls()).toMatch(/ip tcp_metrics flush all\n/);
     h.child.kill("SIGTERM");
     expect(await h.exited).toBe(0);
-    expect(routes().split("\n").sort()).toEqual(["", "10.1.0.0/24 dev eth0 proto kernel scope link src 10.1.0.41", "default via 10.1.0.1 dev eth0"]);
+    expect(sorted(routes())).toEqual(sorted(ROUTES));
+    expect(marks()).toBe("");
     expect(calls().match(/tcp_metrics flush all/g)).toHaveLength(2);
   }, 20_000);
 
-  it("narrowed to a peer, adds a host route of its own (proto 77) the way the kernel reaches the peer, and deletes it", async () => {
+  it("narrowed to a peer, adds a host route of its own (proto 77) the way the kernel reaches the peer, leaves the others alone, and deletes it", async () => {
     const h = hold("profile", "--window", "4", "--peer", "10.0.0.250/32");
     await h.applied;
-    expect(routes()).toContain("10.0.0.250/32 dev eth1 src 10.0.0.41 proto 77 cwnd lock 4 initcwnd 4\n");
-    expect(routes()).toContain("default via 10.1.0.1 dev eth0\n");
+    expect(routes()).toBe(ROUTES + "10.0.0.250/32 dev eth1 src 10.0.0.41 proto 77 cwnd lock 4 initcwnd 4\n");
     h.child.kill("SIGTERM");
     expect(await h.exited).toBe(0);
-    expect(routes()).not.toContain("10.0.0.250");
+    expect(sorted(routes())).toEqual(sorted(ROUTES));
+  }, 20_000);
+
+  it("a failure half-way (a second peer with no route) undoes what it made: no host route, no marker", () => {
+    const r = run("profile", "--window", "4", "--peer", "10.0.0.250/32", "--peer", "10.9.9.9/32");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/no route to 10\.9\.9\.9|Network is unreachable/);
+    expect(sorted(routes())).toEqual(sorted(ROUTES));
+    expect(marks()).toBe("");
+  });
+
+  it("refuses routes it could not write back as they were, and skips one that is down", async () => {
+    writeFileSync(join(dir, "routes"), "default via 10.1.0.1 dev eth0 initcwnd 20\n");
+    let r = run("profile", "--window", "10");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/already has TCP metrics, which a window would overwrite: default via 10\.1\.0\.1 dev eth0 initcwnd 20/);
+    expect(routes()).toBe("default via 10.1.0.1 dev eth0 initcwnd 20\n");
+    writeFileSync(join(dir, "routes"), "default proto static\n\tnexthop via 10.1.0.1 dev eth0 weight 1\n");
+    r = run("profile", "--window", "10");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/multipath route/);
+    writeFileSync(join(dir, "routes"), ROUTES + "10.2.0.0/24 dev eth2 proto kernel scope link src 10.2.0.41 linkdown\n");
+    const h = hold("profile", "--window", "10");
+    await h.applied;
+    expect(routes()).toContain("10.2.0.0/24 dev eth2 proto kernel scope link src 10.2.0.41 linkdown\n");
+    h.child.kill("SIGTERM");
+    expect(await h.exited).toBe(0);
+  }, 20_000);
+
+  it("fails, touching nothing for long, when the TCP metrics cache cannot be flushed (the window would not hold)", () => {
+    writeFileSync(join(dir, "no-flush"), "");
+    const r = run("profile", "--window", "10");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/could not be flushed/);
+    expect(sorted(routes())).toEqual(sorted(ROUTES));
+    expect(marks()).toBe("");
+  });
+
+  it("clear says so when it cannot flush the TCP metrics cache", async () => {
+    const h = hold("profile", "--window", "10");
+    await h.applied;
+    h.child.kill("SIGKILL");
+    await h.exited;
+    writeFileSync(join(dir, "no-flush"), "");
+    const r = run("clear");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/NOT removed, still in place: the TCP metrics cache \(not flushed\)/);
+    expect(routes()).not.toContain("cwnd");
   }, 20_000);
 
   it("refuses a window that is not 1 to 1000 segments, touching nothing; a second profile finds the first", async () => {
@@ -336,7 +394,7 @@ esac
     expect(await h.exited).toBe(0);
   }, 20_000);
 
-  it("clear (from another helper) takes a window off", async () => {
+  it("clear (from another helper) takes a window off, marker and all", async () => {
     const h = hold("profile", "--window", "10");
     await h.applied;
     h.child.kill("SIGKILL");
@@ -345,5 +403,6 @@ esac
     const r = run("clear");
     expect(r.code, r.stderr).toBe(0);
     expect(routes()).not.toContain("cwnd");
+    expect(marks()).toBe("");
   }, 20_000);
 });

@@ -39,7 +39,7 @@ function properties(ranged: boolean) {
     (ranged ? Type.Integer : Type.Number)({
       ...range({ minimum: WINDOW_SEGMENTS_MIN, maximum: WINDOW_SEGMENTS_MAX }),
       description:
-        "A fixed TCP window on what the service sends: each connection has at most this many segments in flight (a route's locked cwnd), so it sends at most windowSegments x MSS per round trip. The kernel applies it from the second connection to each peer on (its TCP metrics cache, flushed when the window is set, takes the lock from the route when a connection ends).",
+        "A fixed TCP window on what the service sends: each connection has at most this many segments in flight (a route's locked cwnd), so it sends at most windowSegments x MSS per round trip. The kernel applies it once a connection to that peer has closed normally (its TCP metrics cache, flushed when the window is set, takes the lock from the route when a connection closes; a reset does not count): the first connection to a peer starts at windowSegments but may grow.",
     }),
   ),
   to: Type.Optional(Type.String({ minLength: 1, description: "Narrows the profile (loss, rate, delay, duplicate, reorder, window) to traffic to this service (and, for ingress loss, from it)." })),

@@ -48,7 +48,7 @@ describe("capabilities", () => {
     expect(here).toEqual({ netem: false, nfqueue: true, statistic: true, tbf: true });
     const kinds = faultCapabilities(here).kinds;
     expect(kinds["delay"]).toEqual({ backend: expect.stringMatching(/^userspace delay line \(NFQUEUE/), available: true });
-    expect(Object.keys(kinds)).toEqual(["loss", "rate", "delay", "jitter", "duplicate", "reorder", "partition", "disconnect", "linkDown"]);
+    expect(Object.keys(kinds)).toEqual(["loss", "rate", "delay", "jitter", "duplicate", "reorder", "partition", "disconnect", "linkDown", "window"]);
     const elsewhere = faultCapabilities(parseCapabilities("netem yes\nnfqueue yes\nstatistic yes\ntbf yes\n")).kinds;
     expect(elsewhere["jitter"]!.backend).toMatch(/^netem/);
     expect(faultCapabilities(parseCapabilities("")).kinds["delay"]).toMatchObject({ available: false });

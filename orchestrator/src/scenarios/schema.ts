@@ -182,7 +182,7 @@ export const FaultStepSchema = Type.Object(
   {
     additionalProperties: false,
     description:
-      "Applies a network fault to a service, from a helper container in its network namespace: a link profile (loss, rateKbit, delayMs with jitterMs, duplicate, reorder; optionally narrowed to one peer with to), a partition from other services, a disconnect from a network, or a link down. One fault per service at a time. A heal step removes it; the end of the run always does.",
+      "Applies a network fault to a service, from a helper container in its network namespace: a link profile (loss, rateKbit, delayMs with jitterMs, duplicate, reorder, windowSegments; optionally narrowed to one peer with to), a partition from other services, a disconnect from a network, or a link down. One fault per service at a time. A heal step removes it; the end of the run always does.",
   },
 );
 

@@ -43,9 +43,9 @@ export const faultRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
     "/faults",
     {
       schema: {
-        summary: "Apply a network fault to a service: a link profile (loss, rate, delay, jitter, duplicate, reorder), a partition, a disconnect or a link down",
+        summary: "Apply a network fault to a service: a link profile (loss, rate, delay, jitter, duplicate, reorder, TCP window), a partition, a disconnect or a link down",
         description:
-          "From a helper container in the service's network namespace. A link profile combines any of: loss (+ direction; iptables' statistic match), rateKbit (a tc tbf on each interface's egress, 100 ms of queue; on the campus router both directions of the access link), delayMs (+ jitterMs, distribution), duplicate and reorder (+ gapMs), all on what the service sends, through netem or, on kernels without it, a userspace delay line (GET /api/capabilities says which); `to` narrows it to one peer service. partition cuts it off from other services (oneWay: only what it sends); disconnect cuts it from one of its networks; linkDown takes its interface on a network down. One fault per service at a time.",
+          "From a helper container in the service's network namespace. A link profile combines any of: loss (+ direction; iptables' statistic match), rateKbit (a tc tbf on each interface's egress, 100 ms of queue; on the campus router both directions of the access link), delayMs (+ jitterMs, distribution), duplicate and reorder (+ gapMs), all on what the service sends, through netem or, on kernels without it, a userspace delay line (GET /api/capabilities says which), and windowSegments (a fixed TCP window on what it sends: a locked cwnd on its routes); `to` narrows it to one peer service. partition cuts it off from other services (oneWay: only what it sends); disconnect cuts it from one of its networks; linkDown takes its interface on a network down. One fault per service at a time.",
         body: NetFaultRequestSchema,
         response: { 201: ManualFaultSchema, 400: ErrorReply, 404: ErrorReply, 409: ErrorReply, 502: ErrorReply },
       },

@@ -181,7 +181,7 @@ export class TrackReceiver {
 
   get meanTransitDeltaMs(): number | null {
     const e = this.#jitter;
-    return this.#clockRate === null || e.deltas === 0 ? null : (e.sumAbsDelta / e.deltas / this.#clockRate) * 1000;
+    return e.deltas === 0 ? null : e.sumAbsDeltaMs / e.deltas;
   }
 
   snapshot(): ReceiverSnapshot {

@@ -357,8 +357,8 @@ export class SequenceTracker {
 export class JitterEstimator {
   /** The estimate in timestamp units. */
   jitter = 0;
-  /** The sum and count of |D| (timestamp units): their mean is what J estimates, without the 1/16 gain's noise. */
-  sumAbsDelta = 0;
+  /** The sum (in ms, each at its own clock rate) and count of |D|: their mean is what J estimates, without the 1/16 gain's noise. */
+  sumAbsDeltaMs = 0;
   deltas = 0;
   #prev: { arrivalMs: number; timestamp: number; clockRate: number } | null = null;
 
@@ -367,7 +367,7 @@ export class JitterEstimator {
     if (prev !== null && prev.clockRate === clockRate) {
       const transitDelta = ((arrivalMs - prev.arrivalMs) * clockRate) / 1000 - ((timestamp - prev.timestamp) | 0);
       this.jitter += (Math.abs(transitDelta) - this.jitter) / 16;
-      this.sumAbsDelta += Math.abs(transitDelta);
+      this.sumAbsDeltaMs += (Math.abs(transitDelta) / clockRate) * 1000;
       this.deltas += 1;
     }
     this.#prev = { arrivalMs, timestamp: timestamp >>> 0, clockRate };

@@ -12,10 +12,15 @@ describe("pageReferences", () => {
 
   it("skips other hosts, ports and schemes, and leaves out fragments and empty references", () => {
     const html = `<img src="http://cdn.example/x.gif"><img src="//www.someschool.edu:8080/y.gif"><img src="data:image/gif;base64,R0l">
-      <img src=""><link href="#top"><img src="https://www.someschool.edu/z.gif"><img src="http://www.someschool.edu/ok.gif">`;
+      <img src=""><link rel=stylesheet href="#top"><img src="https://www.someschool.edu/z.gif"><img src="http://www.someschool.edu/ok.gif">`;
     const refs = pageReferences(html, base);
     expect(refs.objects).toEqual(["/ok.gif"]);
     expect(refs.skipped).toEqual(["http://cdn.example/x.gif", "http://www.someschool.edu:8080/y.gif", "data:image/gif;base64,R0l", "https://www.someschool.edu/z.gif"]);
+  });
+
+  it("reads src itself, not data-src or text inside another attribute, and only the links a browser fetches", () => {
+    const html = `<img data-src="lazy.gif" src="real.gif"><img alt="src=x.gif" src="y.gif"><link rel=canonical href="/other.html"><link rel="shortcut icon" href="/favicon.ico">`;
+    expect(pageReferences(html, base).objects).toEqual(["/page/real.gif", "/page/y.gif", "/favicon.ico"]);
   });
 
   it("ignores hrefs of anchors (a link is not fetched with the page) and decodes &amp;", () => {

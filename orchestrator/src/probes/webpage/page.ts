@@ -9,8 +9,20 @@ export type PageMode = (typeof PAGE_MODES)[number];
 /** At most this many referenced objects are fetched. */
 export const MAX_OBJECTS = 100;
 
-/** An element attribute that makes a browser fetch an object with the page: img/script/... src, link href. */
-const REFERENCE = /<(?:img|script|iframe|embed|source|audio|video|input)\b[^>]*?\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))|<link\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/gi;
+/** The tags whose src a browser fetches with the page, and link, whose href it fetches for these rel values. */
+const TAG = /<(img|script|iframe|embed|source|audio|video|input|link)\b([^>]*)>/gi;
+const ATTRIBUTE = /\s([a-zA-Z][a-zA-Z0-9-]*)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/g;
+const FETCHED_LINKS = new Set(["stylesheet", "icon", "preload", "modulepreload"]);
+
+/** A tag's attributes, names in lower case (the first of a repeated one). */
+function attributes(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(ATTRIBUTE)) {
+    const name = m[1]!.toLowerCase();
+    if (!out.has(name)) out.set(name, m[2] ?? m[3] ?? m[4] ?? "");
+  }
+  return out;
+}
 
 export interface PageReferences {
   /** Same-origin objects, in page order, each once: request targets (path and query). */
@@ -21,15 +33,20 @@ export interface PageReferences {
 
 /**
  * The objects `html` (the page at `base`) references, as a browser would fetch them: src of img,
- * script and the like, href of link; resolved against the page's URL; those on the page's own
+ * script and the like, href of a stylesheet, icon or preload link; resolved against the page's URL; those on the page's own
  * host and port only (the probe talks to one server), each once.
  */
 export function pageReferences(html: string, base: string): PageReferences {
   const baseUrl = new URL(base);
   const objects: string[] = [];
   const skipped: string[] = [];
-  for (const m of html.matchAll(REFERENCE)) {
-    const ref = decodeEntities(m.slice(1).find((g) => g !== undefined) ?? "").trim();
+  for (const m of html.matchAll(TAG)) {
+    const attrs = attributes(" " + (m[2] ?? ""));
+    const isLink = m[1]!.toLowerCase() === "link";
+    if (isLink && !(attrs.get("rel") ?? "").toLowerCase().split(/\s+/).some((r) => FETCHED_LINKS.has(r))) continue;
+    const raw = attrs.get(isLink ? "href" : "src");
+    if (raw === undefined) continue;
+    const ref = decodeEntities(raw).trim();
     if (ref === "" || ref.startsWith("#")) continue;
     let url: URL;
     try {

@@ -105,6 +105,7 @@ describe("the web page probe", () => {
     const out = await run({ url: url(s.port), mode: "persistent" });
     expect(out.data).toMatchObject({ objects: 3, connections: 1, modelRoundTrips: 5 });
     expect(s.connections).toEqual([["/page.html", "/a.gif", "/b.gif", "/d.js"]]);
+    expect(out.data.requests.map((r) => r.connection)).toEqual([1, 1, 1, 1]);
     const [, ...objects] = out.data.requests;
     for (let i = 1; i < objects.length; i++) expect(objects[i]!.startMs).toBeGreaterThanOrEqual(objects[i - 1]!.endMs);
   });
@@ -116,6 +117,7 @@ describe("the web page probe", () => {
     expect(out.ok, JSON.stringify(out.error)).toBe(true);
     expect(out.data).toMatchObject({ objects: 3, connections: 1, modelRoundTrips: 3 });
     expect(s.connections).toEqual([["/page.html", "/a.gif", "/b.gif", "/d.js"]]);
+    expect(out.data.requests.map((r) => r.connection)).toEqual([1, 1, 1, 1]);
   });
 
   it("a persistent client that waits for each answer does not get past a server that holds them (the pipelined test can fail)", async () => {

@@ -37,9 +37,9 @@ export interface PageRequest {
   target: string;
   status: number;
   bytes: number;
-  /** The connection it went over: 1 for the first one the probe opened. */
+  /** The connection it went over, by the order the probe opened them: 1 for the first (a reconnect by the library is not seen). */
   connection: number;
-  /** When the request was handed to the connection, and when the last byte of its body arrived: ms since the probe started. */
+  /** When the request was handed to the connection, and when the last byte of its body arrived: ms since the base page was asked for. */
   startMs: number;
   endMs: number;
 }
@@ -56,13 +56,13 @@ export interface WebpageResult {
   objects: number;
   /** References to other hosts, not fetched. */
   skipped: string[];
-  /** TCP connections opened. */
+  /** TCP connections the probe began (connect attempts, a refused one included). */
   connections: number;
   /** Body bytes of the base page and the objects. */
   bytes: number;
   /** Answers that were not 2xx (the base page's included). */
   failed: number;
-  /** From the first connection attempt to the last byte of the last object. */
+  /** From asking for the base page (its connection's handshake included) to the last byte of the last object. */
   totalMs: number;
   /** The base page alone (its connection's handshake included). */
   baseMs: number;
@@ -91,7 +91,8 @@ async function run(params: WebpageParams, ctx: ProbeContext): Promise<ProbeOutco
   const timeoutMs = params.timeoutMs ?? DEFAULT_PAGE_TIMEOUT_MS;
   const mode = params.mode;
   const transcript = new Transcript();
-  const started = performance.now();
+  // Set when the first request is handed over, after the client library is loaded and built.
+  let started = performance.now();
   const since = (t: number) => ms(t - started);
   const data: WebpageResult = {
     url: target.absolute, mode, server: peer, status: 0, referenced: 0, objects: 0, skipped: [], connections: 0, bytes: 0, failed: 0,
@@ -149,6 +150,7 @@ async function run(params: WebpageParams, ctx: ProbeContext): Promise<ProbeOutco
 
   try {
     const first = newClient(1);
+    started = performance.now();
     const base = await fetch(first, target.path, true);
     data.status = base.request.status;
     data.baseMs = base.request.endMs;
@@ -193,7 +195,6 @@ async function run(params: WebpageParams, ctx: ProbeContext): Promise<ProbeOutco
     clearTimeout(timer);
     await Promise.all(clients.map((c) => c.destroy().catch(() => undefined)));
   }
-
 }
 
 /**
