@@ -52,6 +52,14 @@ async function pings(from: string, to: string, count: number, interval: string):
   return { seqs: replies.map((l) => Number(/icmp_seq=(\d+)/.exec(l)![1])), dups: replies.filter((l) => l.includes("DUP!")).length };
 }
 
+/** Seconds a service's curl takes to fetch the first `bytes` octets of www's large object (all of them must come). */
+async function download(from: string, bytes: number, maxSeconds: number): Promise<number> {
+  const r = await sh(from, `curl -s -o /dev/null --max-time ${maxSeconds} -r 0-${bytes - 1} -w '%{size_download} %{time_total}' http://${www}/objects/large.bin`);
+  const [size, seconds] = r.out.trim().split(" ").map(Number);
+  expect(size, r.out).toBe(bytes);
+  return seconds!;
+}
+
 describe("GET /api/capabilities", () => {
   it("says how each kind is applied here: the userspace delay line where the kernel has no netem", async () => {
     const r = await api<{ kernel: Record<string, boolean>; kinds: Record<string, { backend: string; available: boolean }> }>("GET", "/capabilities");
@@ -113,12 +121,7 @@ describe("delay and jitter, seen from Alice's workstation", () => {
 
 describe("a rate narrowed to one peer", () => {
   it("4 Mbit/s on www to Alice: her 500 kB takes about a second, while the proxy (seen as the router) gets it at LAN speed", async () => {
-    const fetch = async (from: string) => {
-      const r = await sh(from, `curl -s -o /dev/null --max-time 20 -r 0-499999 -w '%{size_download} %{time_total}' http://${www}/objects/large.bin`);
-      const [size, seconds] = r.out.trim().split(" ").map(Number);
-      expect(size, r.out).toBe(500_000);
-      return seconds!;
-    };
+    const fetch = (from: string) => download(from, 500_000, 20);
     const id = await fault({ service: "www", rateKbit: 4000, to: "alice" });
     const alice = await fetch("alice");
     expect(alice).toBeGreaterThan(0.9); // 4,000,000 bits at 4 Mbit/s, less the bucket's first burst
@@ -132,12 +135,7 @@ describe("a rate narrowed to one peer", () => {
 
 describe("a fixed TCP window", () => {
   it("10 segments on www to Alice, 50 ms away: after her first connection, 1 MB comes at one window per round trip (about 290 kB/s), the proxy's much faster; healed, www's routes are as before", async () => {
-    const fetch = async (from: string) => {
-      const r = await sh(from, `curl -s -o /dev/null --max-time 30 -r 0-999999 -w '%{size_download} %{time_total}' http://${www}/objects/large.bin`);
-      const [size, seconds] = r.out.trim().split(" ").map(Number);
-      expect(size, r.out).toBe(1_000_000);
-      return seconds!;
-    };
+    const fetch = (from: string) => download(from, 1_000_000, 30);
     const routesBefore = (await sh("www", "ip route")).out;
     const id = await fault({ service: "www", delayMs: 50, windowSegments: 10, to: "alice" });
     await fetch("alice"); // the kernel takes the locked window from its metrics cache, which this connection fills
