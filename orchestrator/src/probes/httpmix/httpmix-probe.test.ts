@@ -1,3 +1,6 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../common/clock.ts";
 import { InvalidInputError } from "../../common/errors.ts";
@@ -151,6 +154,37 @@ describe("httpmix probe", () => {
     expect(out.data.hits + out.data.misses).toBe(40);
     expect(out.data.requestsPerSecond).toBeGreaterThan(0);
     expect(out.data.sequence.map((r) => r.n)).toEqual(requestSequenceFor(5, 40));
+  });
+
+  it("open loop (arrivalsPerSecond): requests start at random times whether or not earlier ones are answered", async () => {
+    // An origin that answers each request after 150 ms: one at a time, 20 requests would take 3 s.
+    const sockets = new Set<Socket>();
+    const slow = createServer((_req, res) => void setTimeout(() => res.end("x".repeat(100)), 150));
+    slow.on("connection", (c) => (sockets.add(c), c.on("close", () => sockets.delete(c))));
+    slow.listen(0, "127.0.0.1");
+    await once(slow, "listening");
+    try {
+      const port = (slow.address() as AddressInfo).port;
+      const out = await httpmixProbe.run({ url: `http://www.someschool.edu:${port}/o/{n}`, objects: 20, requests: 20, arrivalsPerSecond: 200, seed: 7 }, context());
+      expect(out.ok).toBe(true);
+      expect(out.data.misses).toBe(20);
+      expect(out.data.arrivalsPerSecond).toBe(200);
+      // 19 exponential gaps of 5 ms on average: the requests all start within a fraction of a second.
+      expect(out.data.startedPerSecond).toBeGreaterThan(50);
+      expect(out.data.startedPerSecond).toBeLessThan(1000);
+      expect(out.data.durationMs).toBeLessThan(1500);
+      expect(out.data.concurrency).toBeGreaterThan(3); // the most under way at once
+    } finally {
+      for (const c of sockets) c.destroy();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
+  it("refuses arrivalsPerSecond with concurrency, and with the one-at-a-time model", () => {
+    const check = (extra: Partial<HttpmixParams>) => httpmixProbe.check!({ url: "http://www.someschool.edu/o/{n}", objects: 5, requests: 10, arrivalsPerSecond: 10, ...extra }, { topology, earlierStepIds: [] }).join("\n");
+    expect(check({ concurrency: 2 })).toMatch(/concurrency .* or arrivalsPerSecond .*, not both/);
+    expect(check({ model: { internetDelayMs: 200, accessKbit: 1500 } })).toMatch(/does not apply to arrivalsPerSecond/);
+    expect(check({})).toBe("");
   });
 
   it("stops when the run is aborted", async () => {

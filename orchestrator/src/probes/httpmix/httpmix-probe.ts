@@ -12,6 +12,7 @@ import {
   idealHitRate,
   type ObservedRequest,
   observedRepeats,
+  prng,
   requestSequence,
   summarize,
 } from "./workload.ts";
@@ -49,6 +50,14 @@ export const httpmixParamsSchema = Type.Object(
     timeoutMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 120_000, description: "Timeout of each request (default 10000)" })),
     concurrency: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 64, description: "How many requests are under way at once, each on its own connection (default 1: one after another, as the slides' model assumes)" }),
+    ),
+    arrivalsPerSecond: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 1000,
+        description:
+          "Open-loop load: start requests at random (Poisson) times at this mean rate, each on its own connection, whether or not earlier ones have been answered (as independent users do), instead of a fixed number under way; the times come from seed",
+      }),
     ),
     model: Type.Optional(
       Type.Object(
@@ -117,7 +126,11 @@ export interface HttpmixResult {
   hit: LatencySummary;
   miss: LatencySummary;
   durationMs: number;
+  /** Requests under way at once: the fixed number asked for, or with arrivalsPerSecond the most there were. */
   concurrency: number;
+  /** With arrivalsPerSecond: the mean rate asked for, and the rate the requests actually started at. */
+  arrivalsPerSecond?: number;
+  startedPerSecond?: number;
   /** Answered requests per second over the whole call. */
   requestsPerSecond: number;
   /** The query string added to every URL (fresh), or "". */
@@ -135,6 +148,12 @@ export function paramProblems(params: HttpmixParams): string[] {
   const sample = objectUrl(params.url, 1, params.pad ?? 3);
   problems.push(...httpParamProblems({ url: sample, ...(params.headers ? { headers: params.headers } : {}), ...(params.proxy ? { proxy: params.proxy } : {}) }));
   if (params.requests < params.objects) problems.push(`requests (${params.requests}) must be at least objects (${params.objects}): each object is asked for once`);
+  if (params.arrivalsPerSecond !== undefined && params.concurrency !== undefined) {
+    problems.push("give concurrency (a fixed number of requests under way) or arrivalsPerSecond (requests started at random times), not both");
+  }
+  if (params.model !== undefined && params.arrivalsPerSecond !== undefined) {
+    problems.push(`"model" is the one-request-at-a-time model; it does not apply to arrivalsPerSecond (the access link queues)`);
+  }
   if (params.model !== undefined && (params.concurrency ?? 1) > 1) {
     problems.push(`"model" needs concurrency 1: the slides' model assumes one request at a time (no queue at the access link, no repeat racing its object's first fetch); got concurrency ${params.concurrency}`);
   }
@@ -232,7 +251,30 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
     }
   };
   const started = performance.now();
-  await Promise.all(Array.from({ length: Math.min(concurrency, sequence.length) }, worker));
+  let maxInFlight = 0;
+  let lastStartMs = 0;
+  if (params.arrivalsPerSecond !== undefined) {
+    // Open loop: request i starts at the i-th point of a Poisson process (exponential gaps from its
+    // own stream of the seed), whatever the ones before it are doing.
+    const random = prng(((params.seed ?? 1) ^ 0x9e3779b9) >>> 0);
+    const meanGapMs = 1000 / params.arrivalsPerSecond;
+    const pending: Promise<void>[] = [];
+    let inFlight = 0;
+    let at = 0;
+    for (let index = 0; index < sequence.length; index++) {
+      if (index > 0) at += -Math.log(1 - random()) * meanGapMs;
+      const wait = started + at - performance.now();
+      if (wait > 0) await ctx.clock.sleep(wait, ctx.signal);
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      lastStartMs = performance.now() - started;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      pending.push(one(index, sequence[index]!).finally(() => inFlight--));
+    }
+    await Promise.all(pending);
+  } else {
+    await Promise.all(Array.from({ length: Math.min(concurrency, sequence.length) }, worker));
+  }
   const elapsed = performance.now() - started;
   const durationMs = Math.round(elapsed);
   for (let i = 0; i < Math.min(sequence.length, MAX_LISTED); i++) {
@@ -258,7 +300,10 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
     hit: summarize(hitTimes),
     miss: summarize(missTimes),
     durationMs,
-    concurrency,
+    concurrency: params.arrivalsPerSecond !== undefined ? maxInFlight : concurrency,
+    ...(params.arrivalsPerSecond !== undefined
+      ? { arrivalsPerSecond: params.arrivalsPerSecond, startedPerSecond: lastStartMs === 0 ? 0 : Math.round(((sequence.length - 1) / lastStartMs) * 1000 * 10) / 10 }
+      : {}),
     requestsPerSecond: elapsed === 0 ? 0 : Math.round((okCount / elapsed) * 1000 * 10) / 10,
     suffix,
     sequence: listed,
@@ -275,8 +320,9 @@ async function run(params: HttpmixParams, ctx: ProbeContext): Promise<ProbeOutco
 }
 
 /**
- * The HTTP request-mix probe: replays a sequence of GETs for numbered objects, one at a time, each
- * on its own connection (as the http probe makes them), and reports the cache's hits and misses,
+ * The HTTP request-mix probe: replays a sequence of GETs for numbered objects, one at a time (or a
+ * fixed number at a time, or open-loop at random times with arrivalsPerSecond), each on its own
+ * connection (as the http probe makes them), and reports the cache's hits and misses,
  * the hit rate against the ideal one (computed from the requests as they were answered), the
  * latency of hits and of misses, and, given the access link's rate and the Internet delay, the
  * slides' model of the mean next to the measured mean, its LAN delay timed apart before the mix.
