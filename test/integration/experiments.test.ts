@@ -47,7 +47,7 @@ describe("the shipped experiments, in --quick mode", () => {
   it("GET /api/experiments lists them, each valid", async () => {
     const list = await api<{ name: string; valid: boolean; errors: string[] }[]>("GET", "/experiments");
     expect(list.status).toBe(200);
-    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["dns-latency", "http-persistence", "rtp-jitter", "tftp-loss", "window-rtt"]));
+    expect(list.body.map((e) => e.name)).toEqual(expect.arrayContaining(["caching-load", "dns-latency", "http-persistence", "rtp-jitter", "tftp-loss", "window-rtt"]));
     expect(list.body.flatMap((e) => e.errors)).toEqual([]);
   });
 
@@ -129,6 +129,16 @@ describe("the shipped experiments, in --quick mode", () => {
     // About 136 failed exchanges at 50 ms each.
     expect(ms["10"]).toBeGreaterThan(4500);
     expect(ms["10"]).toBeLessThan(9300);
+    expect(await faultHelpers()).toEqual([]);
+  }, 150_000);
+
+  it("caching-load: --quick passes; without the cache the access link's queue grows with the load (ρ 0.3 against 0.85)", async () => {
+    const { rows } = await quick("caching-load");
+    const ms = Object.fromEntries(rows.map((r) => [r[0], Number(r[2])]));
+    // 200 ms away, 68 ms on the link: ~300 ms at ρ = 0.3, ~650 ms at 0.85.
+    expect(ms["4.4"]).toBeGreaterThan(240);
+    expect(ms["4.4"]).toBeLessThan(360);
+    expect(ms["12.45"]! - ms["4.4"]!).toBeGreaterThan(200);
     expect(await faultHelpers()).toEqual([]);
   }, 150_000);
 
