@@ -2,6 +2,9 @@ import { Type } from "typebox";
 
 /** Response schemas shared by the routes; they also make up the OpenAPI document. */
 
+/** The record of a scenario run, declared with the engine that fills it in. */
+export { RunRecordSchema } from "../engine/run-record.ts";
+
 export const ErrorReply = Type.Object(
   {
     statusCode: Type.Integer(),
@@ -11,8 +14,6 @@ export const ErrorReply = Type.Object(
   },
   { $id: "ErrorReply" },
 );
-
-const ErrorInfo = Type.Object({ code: Type.String(), message: Type.String() });
 
 export const ServiceStateSchema = Type.Object({
   service: Type.String(),
@@ -45,49 +46,6 @@ export const TopologyReply = Type.Object({
     }),
   ),
 });
-
-const TranscriptLine = Type.Object({ dir: Type.String(), peer: Type.String(), text: Type.String(), atMs: Type.Number() });
-
-const AssertionRecord = Type.Object({
-  path: Type.String(),
-  op: Type.String(),
-  expected: Type.Optional(Type.Unknown()),
-  // Absent when the path found nothing.
-  actual: Type.Optional(Type.Unknown()),
-  passed: Type.Boolean(),
-  message: Type.String(),
-});
-
-const StepRecord = Type.Object({
-  id: Type.String(),
-  kind: Type.String(),
-  title: Type.Optional(Type.String()),
-  status: Type.String(),
-  startedAt: Type.Optional(Type.String()),
-  durationMs: Type.Optional(Type.Number()),
-  result: Type.Optional(Type.Unknown()),
-  assertions: Type.Array(AssertionRecord),
-  transcript: Type.Array(TranscriptLine),
-  error: Type.Optional(ErrorInfo),
-});
-
-export const RunRecordSchema = Type.Object(
-  {
-    id: Type.String(),
-    scenario: Type.String(),
-    status: Type.String({ description: "queued, running, passed, failed, error or aborted" }),
-    createdAt: Type.String(),
-    startedAt: Type.Optional(Type.String()),
-    finishedAt: Type.Optional(Type.String()),
-    durationMs: Type.Optional(Type.Number()),
-    steps: Type.Array(StepRecord),
-    cleanup: Type.Array(
-      Type.Object({ service: Type.String(), action: Type.String(), ok: Type.Boolean(), message: Type.String() }),
-    ),
-    error: Type.Optional(ErrorInfo),
-  },
-  { $id: "RunRecord" },
-);
 
 export const ScenarioSummary = Type.Object({
   name: Type.String(),

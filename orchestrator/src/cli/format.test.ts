@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
-import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
+import type { RunRecord, StepRecord } from "../engine/run-record.ts";
+import { helpText, runSummary, stepLine, table, transcriptText } from "./format.ts";
+
+const step = (fields: Pick<StepRecord, "id" | "status"> & Partial<StepRecord>): StepRecord => ({ kind: "probe", assertions: [], transcript: [], ...fields });
+const assertion = (passed: boolean, message: string) => ({ path: "count", op: "equals", expected: 1, actual: passed ? 1 : 2, passed, message });
 
 describe("CLI formatting", () => {
   it("pads table columns to the widest cell", () => {
@@ -11,43 +15,31 @@ describe("CLI formatting", () => {
 
   it("shows a failed step with its failed assertions under it", () => {
     expect(
-      stepLine({
-        id: "auth-queries",
-        status: "failed",
-        durationMs: 12,
-        assertions: [{ passed: true, message: "fine" }, { passed: false, message: "count equals 1: got 2" }],
-        transcript: [],
-      }),
+      stepLine(step({ id: "auth-queries", status: "failed", durationMs: 12, assertions: [assertion(true, "fine"), assertion(false, "count equals 1: got 2")] })),
     ).toBe("FAIL auth-queries (12 ms)\n       count equals 1: got 2");
   });
 
   it("prints a transcript in C:/S: form, naming each server as the exchange moves to it", () => {
     expect(
       transcriptText({
-        id: "x",
-        status: "passed",
-        assertions: [],
         transcript: [
-          { dir: "C", peer: "10.0.0.10:53", text: "a? rd=0" },
-          { dir: "*", peer: "10.0.0.10:53", text: "timeout" },
-          { dir: "S", peer: "10.0.0.10:53", text: "referral" },
-          { dir: "C", peer: "10.0.0.11:53", text: "a? rd=0" },
+          { dir: "C", peer: "10.0.0.10:53", text: "a? rd=0", atMs: 0 },
+          { dir: "*", peer: "10.0.0.10:53", text: "timeout", atMs: 1000 },
+          { dir: "S", peer: "10.0.0.10:53", text: "referral", atMs: 1001 },
+          { dir: "C", peer: "10.0.0.11:53", text: "a? rd=0", atMs: 1002 },
         ],
       }),
     ).toBe("  [10.0.0.10:53]\n  C: a? rd=0\n   * timeout\n  S: referral\n  [10.0.0.11:53]\n  C: a? rd=0");
   });
 
   it("summarises a run with its counts and cleanup", () => {
-    const run: RunView = {
+    const run: RunRecord = {
       id: "ab12",
       scenario: "dns-resolution",
       status: "failed",
+      createdAt: "2025-01-01T00:00:00.000Z",
       durationMs: 7348,
-      steps: [
-        { id: "a", status: "passed", assertions: [], transcript: [] },
-        { id: "b", status: "failed", assertions: [], transcript: [] },
-        { id: "c", status: "skipped", assertions: [], transcript: [] },
-      ],
+      steps: [step({ id: "a", status: "passed" }), step({ id: "b", status: "failed" }), step({ id: "c", status: "skipped" })],
       cleanup: [{ service: "dns-hamburger-1", action: "start", ok: true, message: "started dns-hamburger-1; it is healthy" }],
     };
     expect(runSummary(run)).toBe(

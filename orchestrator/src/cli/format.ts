@@ -1,24 +1,8 @@
 /** Pure text rendering for the CLI: tables, run progress, transcripts. */
+import type { RunRecord, StepRecord } from "../engine/run-record.ts";
 
-export interface StepView {
-  id: string;
-  title?: string;
-  status: string;
-  durationMs?: number;
-  assertions: { passed: boolean; message: string }[];
-  transcript: { dir: string; peer: string; text: string }[];
-  error?: { message: string };
-}
-
-export interface RunView {
-  id: string;
-  scenario: string;
-  status: string;
-  durationMs?: number;
-  steps: StepView[];
-  cleanup: { service: string; action: string; ok: boolean; message: string }[];
-  error?: { message: string };
-}
+/** What the CLI prints is the run record as the API sends it (main.ts still names it RunView). */
+export type RunView = RunRecord;
 
 const MARK: Record<string, string> = { passed: "ok  ", failed: "FAIL", error: "ERR ", skipped: "skip", running: "... ", pending: "    " };
 
@@ -40,7 +24,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 }
 
 /** One line for a finished (or failed) step, plus its failed assertions or error underneath. */
-export function stepLine(step: StepView): string {
+export function stepLine(step: StepRecord): string {
   const ms = step.durationMs === undefined ? "" : ` (${step.durationMs} ms)`;
   const lines = [`${MARK[step.status] ?? step.status} ${step.id}${step.title ? `: ${step.title}` : ""}${ms}`];
   if (step.error) lines.push(`       ${step.error.message}`);
@@ -49,7 +33,7 @@ export function stepLine(step: StepView): string {
 }
 
 /** The transcript of a step in the textbook's C:/S: form, with a `[peer]` line wherever the peer changes. */
-export function transcriptText(step: StepView): string {
+export function transcriptText(step: Pick<StepRecord, "transcript">): string {
   const out: string[] = [];
   let peer: string | undefined;
   for (const l of step.transcript) {
@@ -60,8 +44,8 @@ export function transcriptText(step: StepView): string {
 }
 
 /** The closing summary of a run. */
-export function runSummary(run: RunView): string {
-  const count = (s: string) => run.steps.filter((x) => x.status === s).length;
+export function runSummary(run: RunRecord): string {
+  const count = (s: StepRecord["status"]) => run.steps.filter((x) => x.status === s).length;
   const lines = [
     `${run.scenario} (run ${run.id}): ${run.status.toUpperCase()}${run.durationMs === undefined ? "" : ` in ${(run.durationMs / 1000).toFixed(1)} s`}` +
       ` — ${count("passed")} passed, ${count("failed")} failed, ${count("error")} errors, ${count("skipped")} skipped`,

@@ -5,9 +5,8 @@ import { InvalidInputError, L7labError, ProbeCallDeadlineError } from "../../com
 import { probeParams } from "../../scenarios/probe-params.ts";
 import { refuseDuringRun } from "./guards.ts";
 import { ErrorReply } from "../schemas.ts";
+import { ErrorInfoSchema, TranscriptLineSchema } from "../../engine/run-record.ts";
 import type { AppDeps } from "../app.ts";
-
-const TranscriptLine = Type.Object({ dir: Type.String(), peer: Type.String(), text: Type.String(), atMs: Type.Number() });
 
 /** How long a probe call may run: 15 minutes, above the longest wait a probe takes (10 minutes). */
 export const PROBE_CALL_DEADLINE_MS = 900_000;
@@ -38,8 +37,8 @@ export const probeRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps)
             ok: Type.Boolean(),
             durationMs: Type.Number(),
             data: Type.Unknown(),
-            error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
-            transcript: Type.Array(TranscriptLine),
+            error: Type.Optional(ErrorInfoSchema),
+            transcript: Type.Array(TranscriptLineSchema),
           }),
           400: ErrorReply,
           404: ErrorReply,
