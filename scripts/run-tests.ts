@@ -2,7 +2,8 @@
  * The whole test suite, as CI runs it: type-check, lint, then vitest's unit and integration
  * projects (the integration project brings the lab up with testcontainers). Ends with one line
  * `N passed, N failed` (plus `, N skipped`), where the type-check and the lint count as one test
- * each. Exits non-zero if anything failed.
+ * each. Exits non-zero if anything failed. Writes the same results as JUnit XML to reports/junit.xml
+ * (valid against test/fixtures/junit.xsd), a test case per test, check and failure counted.
  *
  *   node scripts/run-tests.ts [--unit] [--build-images] [--lab-failed REASON]
  *
@@ -13,7 +14,8 @@
  * says why); the integration project counts as one failed test.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { suiteJunit, vitestOutcome, type CheckOutcome, type VitestJsonReport, type VitestOutcome } from "../orchestrator/src/report/junit.ts";
 
 const args = process.argv.slice(2);
 const labFailedAt = args.indexOf("--lab-failed");
@@ -22,6 +24,9 @@ const unitOnly = args.includes("--unit") || labFailure !== undefined;
 let passed = 0;
 let failed = 0;
 let skipped = 0;
+const checks: CheckOutcome[] = [];
+const projects: VitestOutcome[] = [];
+const JUNIT = "reports/junit.xml";
 
 mkdirSync("test-results", { recursive: true });
 
@@ -40,13 +45,19 @@ if (args.includes("--build-images") && !unitOnly) {
 }
 function check(name: string, command: string, argv: string[]): void {
   console.log(`\n=== ${name}: ${command} ${argv.join(" ")}`);
-  const r = spawnSync(command, argv, { stdio: "inherit" });
+  const startedAt = Date.now();
+  // Its output is kept for the JUnit report, and shown as it would have been.
+  const r = spawnSync(command, argv, { stdio: ["inherit", "pipe", "pipe"], encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  process.stdout.write(r.stdout ?? "");
+  process.stderr.write(r.stderr ?? "");
+  const exit = r.error ? `could not run: ${r.error.message}` : `exit ${r.status ?? r.signal}`;
+  checks.push({ name, command: `${command} ${argv.join(" ")}`, exit, passed: r.status === 0, durationMs: Date.now() - startedAt, output: `${r.stdout ?? ""}${r.stderr ?? ""}` });
   if (r.status === 0) {
     passed += 1;
     console.log(`=== ${name}: passed`);
   } else {
     failed += 1;
-    console.log(`=== ${name}: FAILED (exit ${r.status ?? r.signal})`);
+    console.log(`=== ${name}: FAILED (${exit})`);
   }
 }
 
@@ -63,34 +74,22 @@ function vitestProject(project: "unit" | "integration"): void {
   rmSync(report, { force: true });
   console.log(`\n=== vitest: ${project}`);
   const v = spawnSync("npx", ["--no-install", "vitest", "run", "--project", project, "--reporter=default", "--reporter=json", `--outputFile.json=${report}`], { stdio: "inherit" });
+  let result: VitestJsonReport | undefined;
+  let reportError: string | undefined;
   try {
-    const result = JSON.parse(readFileSync(report, "utf8")) as {
-      numPassedTests: number;
-      numFailedTests: number;
-      numPendingTests: number;
-      numTodoTests: number;
-      testResults: { status: string; message?: string; name: string; assertionResults: unknown[] }[];
-    };
-    let projectFailed = result.numFailedTests;
-    passed += result.numPassedTests;
-    skipped += result.numPendingTests + result.numTodoTests;
-    // A file that failed before any test ran (a broken import, a failed globalSetup) has no test
-    // results of its own: count it as a failure, so it cannot pass unnoticed.
-    for (const file of result.testResults) {
-      if (file.status === "failed" && file.assertionResults.length === 0) {
-        projectFailed += 1;
-        console.log(`=== ${file.name}: failed before any test ran: ${file.message ?? ""}`);
-      }
-    }
-    if (v.status !== 0 && projectFailed === 0) {
-      projectFailed = 1;
-      console.log(`=== vitest ${project} exited with ${v.status ?? v.signal} although no test failed: counted as 1 failed`);
-    }
-    failed += projectFailed;
+    result = JSON.parse(readFileSync(report, "utf8")) as VitestJsonReport;
   } catch (error) {
-    console.log(`=== vitest ${project} wrote no report (exit ${v.status ?? v.signal}), counted as 1 failed: ${(error as Error).message}`);
-    failed += 1;
+    reportError = (error as Error).message;
   }
+  // Counted from the report: its tests, plus one failure for each file that failed before any
+  // test ran (a broken import, a failed globalSetup: no test results of its own, so it cannot pass
+  // unnoticed), for a non-zero exit with no failed test, or for no report at all.
+  const outcome = vitestOutcome(project, result, { ok: v.status === 0, text: String(v.status ?? v.signal) }, process.cwd(), reportError);
+  for (const note of outcome.notes) console.log(`=== ${note}`);
+  passed += outcome.passed;
+  failed += outcome.failed;
+  skipped += outcome.skipped;
+  projects.push(outcome);
 }
 
 vitestProject("unit");
@@ -109,6 +108,10 @@ if (labFailure !== undefined) {
   failed += 1;
   console.log(`\n=== integration: not run, counted as 1 failed: ${labFailure}`);
 }
+
+mkdirSync("reports", { recursive: true });
+writeFileSync(JUNIT, suiteJunit({ checks, projects, ...(labFailure === undefined ? {} : { notRun: { project: "integration", reason: labFailure } }) }));
+console.log(`\n=== JUnit report: ${JUNIT}`);
 
 console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
 process.exit(failed === 0 ? 0 : 1);

@@ -245,7 +245,7 @@ const CHECKS: CheckOutcome[] = [
 
 describe("vitestOutcome", () => {
   it("counts a project as ./l7lab test does: the tests, plus a file that failed before any test ran", () => {
-    const o = vitestOutcome("unit", REPORT, { ok: false, text: "exit 1" }, ROOT);
+    const o = vitestOutcome("unit", REPORT, { ok: false, text: "1" }, ROOT);
     expect([o.passed, o.failed, o.skipped]).toEqual([2, 2, 2]);
     expect(o.notes).toEqual([`${ROOT}/scripts/lab-health.test.ts: failed before any test ran: Cannot find module './gone.ts'`]);
     expect(o.suites.map((s) => s.name)).toEqual(["orchestrator/src/scenarios/duration.test.ts", "orchestrator/src/lab/topology.test.ts", "scripts/lab-health.test.ts"]);
@@ -265,17 +265,17 @@ describe("vitestOutcome", () => {
 
   it("counts a project that exited non-zero with no failed test, or wrote no report, as one failure", () => {
     const clean: VitestJsonReport = { ...REPORT, numFailedTests: 0, testResults: [REPORT.testResults[1]!] };
-    expect(vitestOutcome("unit", clean, { ok: true, text: "exit 0" }, ROOT)).toMatchObject({ passed: 2, failed: 0, notes: [] });
-    const exited = vitestOutcome("unit", clean, { ok: false, text: "exit 1" }, ROOT);
-    expect(exited).toMatchObject({ failed: 1, notes: ["vitest unit exited with exit 1 although no test failed: counted as 1 failed"] });
+    expect(vitestOutcome("unit", clean, { ok: true, text: "0" }, ROOT)).toMatchObject({ passed: 2, failed: 0, notes: [] });
+    const exited = vitestOutcome("unit", clean, { ok: false, text: "1" }, ROOT);
+    expect(exited).toMatchObject({ failed: 1, notes: ["vitest unit exited with 1 although no test failed: counted as 1 failed"] });
     expect(exited.suites.at(-1)!.cases[0]!.outcome).toMatchObject({ status: "error", type: "VITEST_FAILED" });
-    const none = vitestOutcome("integration", undefined, { ok: false, text: "signal SIGKILL" }, ROOT, "ENOENT: no such file");
-    expect(none).toMatchObject({ passed: 0, failed: 1, skipped: 0, notes: ["vitest integration wrote no report (signal SIGKILL), counted as 1 failed: ENOENT: no such file"] });
+    const none = vitestOutcome("integration", undefined, { ok: false, text: "SIGKILL" }, ROOT, "ENOENT: no such file");
+    expect(none).toMatchObject({ passed: 0, failed: 1, skipped: 0, notes: ["vitest integration wrote no report (exit SIGKILL), counted as 1 failed: ENOENT: no such file"] });
   });
 });
 
 describe("suiteJunit", () => {
-  const unit = vitestOutcome("unit", REPORT, { ok: false, text: "exit 1" }, ROOT);
+  const unit = vitestOutcome("unit", REPORT, { ok: false, text: "1" }, ROOT);
   const xml = suiteJunit({ checks: CHECKS, projects: [unit], notRun: { project: "integration", reason: "the lab's images did not build (exit 1)" } });
 
   it("is valid, with the checks, every test file, and the project that did not run", async () => {

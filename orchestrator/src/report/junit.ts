@@ -264,10 +264,18 @@ function relativeTo(root: string, file: string): string {
  * failure each: a file that failed before any test ran (a broken import, a failed globalSetup),
  * vitest exiting non-zero although no test failed, and no report at all.
  */
-export function vitestOutcome(project: string, report: VitestJsonReport | undefined, exit: { ok: boolean; text: string }, root: string, reportError = "no report"): VitestOutcome {
+export function vitestOutcome(
+  project: string,
+  report: VitestJsonReport | undefined,
+  /** How vitest ended; text: its exit code or signal ("1", "SIGKILL"). */
+  exit: { ok: boolean; text: string },
+  /** The folder that test file names are given relative to. */
+  root: string,
+  reportError = "no report",
+): VitestOutcome {
   const classPrefix = `${project}.`;
   if (!report) {
-    const message = `vitest ${project} wrote no report (${exit.text}), counted as 1 failed: ${reportError}`;
+    const message = `vitest ${project} wrote no report (exit ${exit.text}), counted as 1 failed: ${reportError}`;
     return {
       passed: 0,
       failed: 1,
