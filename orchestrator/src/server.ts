@@ -2,6 +2,8 @@ import Docker from "dockerode";
 import { loadComposeTopology } from "./lab/topology.ts";
 import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
 import { buildApp } from "./api/app.ts";
+import { DockerCapturer } from "./capture/docker-capture.ts";
+import { PcapStore } from "./capture/store.ts";
 import { defaultProbes, splitProbes } from "./probes/default-probes.ts";
 import { ProberLink, remoteProbe } from "./prober/link.ts";
 import { preloadProbeLibraries } from "./probes/libraries.ts";
@@ -61,12 +63,18 @@ const registry = prober === undefined ? defaultProbes() : splitProbes((probe) =>
 // Not read here: every scenario route reads the directory again anyway (catalog.reload()), and the
 // first read (~0.25 CPU-s: YAML and validation) would only delay the API; it runs after start-up.
 const catalog = new ScenarioCatalog(env.scenariosDir, { registry, topology });
-const engine = new ScenarioEngine({ registry, docker, topology });
+// Packet capture: helpers from the fault helper's image (tcpdump), the runs' files in the
+// container's own /tmp (never in the repository), the newest 20 kept.
+const capture = {
+  capturer: new DockerCapturer(new Docker(), topology.project, topology.settings.faultHelperImage, (service) => docker.serviceState(service)),
+  store: new PcapStore(process.env["L7LAB_CAPTURE_DIR"] ?? "/tmp/l7lab-captures"),
+};
+const engine = new ScenarioEngine({ registry, docker, topology, capture });
 const faults = new ManualFaults(docker, topology, systemClock);
 const experimentCatalog = new ExperimentCatalog(env.experimentsDir, { registry, topology });
 const experiments = { catalog: experimentCatalog, runner: new ExperimentRunner(experimentCatalog, engine, { registry, topology }, systemClock) };
 const app = await buildApp(
-  { docker, topology, registry, catalog, engine, faults, experiments, access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
+  { docker, topology, registry, catalog, engine, faults, experiments, capture, access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
   { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
 );
 
@@ -93,6 +101,12 @@ process.on("SIGINT", () => void shutdown("SIGINT"));
 
 // Network faults are held by helper containers; one left by an orchestrator that died mid-run
 // (killed, crashed) still holds its fault. Remove them before taking any run.
+try {
+  const strayCaptures = await capture.capturer.removeStray();
+  if (strayCaptures.length > 0) app.log.warn(`removed ${strayCaptures.length} capture helper(s) left by an earlier orchestrator: ${strayCaptures.join(", ")}`);
+} catch (error) {
+  app.log.error(`could not look for capture helpers left by an earlier orchestrator: ${(error as Error).message}`);
+}
 try {
   const stray = await docker.removeStrayNetFaults();
   if (stray.length > 0) app.log.warn(`removed ${stray.length} network fault(s) left by an earlier orchestrator: ${stray.join(", ")}`);

@@ -23,6 +23,9 @@ import { runRoutes } from "./routes/runs.ts";
 import { scenarioRoutes } from "./routes/scenarios.ts";
 import { serviceRoutes } from "./routes/services.ts";
 import { topologyRoutes } from "./routes/topology.ts";
+import { captureRoutes } from "./routes/captures.ts";
+import type { Capturer } from "../capture/docker-capture.ts";
+import type { PcapStore } from "../capture/store.ts";
 
 export interface AppDeps {
   docker: DockerAdapter & { project: string; ping(): Promise<boolean> };
@@ -35,6 +38,8 @@ export interface AppDeps {
   experiments?: { catalog: ExperimentCatalog; runner: ExperimentRunner };
   /** Who may call the API: its token and the ports of its Host allowlist (access.ts). */
   access: AccessOptions;
+  /** Packet capture: the helpers that capture and the runs' pcapng files; without it the capture routes answer 503. */
+  capture?: { capturer: Capturer; store: PcapStore };
   /** How long a probe call may run before it is stopped (default 15 minutes: routes/probes.ts). */
   probeCallDeadlineMs?: number;
 }
@@ -178,6 +183,7 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions & { 
       await api.register(scenarioRoutes, deps);
       await api.register(runRoutes, deps);
       await api.register(faultRoutes, deps);
+      await api.register(captureRoutes, deps);
       if (deps.experiments) await api.register(experimentRoutes, { ...deps, experiments: deps.experiments });
       api.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
     },

@@ -4,7 +4,11 @@
  *
  *   l7lab status                      services, addresses and health
  *   l7lab scenarios                   scenario files, valid or with what to fix
- *   l7lab run <scenario> [--transcript]   run a scenario, showing each step as it finishes
+ *   l7lab run <scenario> [--transcript] [--pcap FILE [--filter BPF]] [--junit FILE]
+ *                                     run a scenario, showing each step as it finishes; --pcap keeps
+ *                                     its packets (pcapng), --junit writes a JUnit XML report
+ *   l7lab capture <service> | --network <name> [--filter BPF] [--seconds N] > file.pcapng
+ *                                     capture live (or | wireshark -k -i -) until Ctrl-C
  *   l7lab show <run-id> [--transcript]    a run's record
  *   l7lab service <name> <action>     stop, start, restart, pause, unpause or kill a service
  *   l7lab fault loss|rate|delay|duplicate|reorder|window <service> <value> [options]   a link profile
@@ -22,18 +26,40 @@ import type { ExperimentRun } from "../experiments/runner.ts";
 import { dataCsv, plotSpec, reportMd } from "../experiments/report.ts";
 import { parseExperimentCommand, pointLine, type ExperimentCommand } from "./experiments.ts";
 import { renderSvg } from "./plot.ts";
+import { captureQuery, parseCaptureCommand, parseRunCommand, type CaptureCommand, type RunCommand } from "./run-args.ts";
+import { runJunit } from "../report/junit.ts";
 import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 import { readToken, tokenFile } from "../common/api-token.ts";
 
 const base = (process.env["L7LAB_API_URL"] ?? `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`).replace(/\/$/, "");
-const COMMANDS = ["status", "scenarios", "run", "show", "service", "fault", "experiment", "help"];
+const COMMANDS = ["status", "scenarios", "run", "show", "capture", "service", "fault", "experiment", "help"];
 
 class CliError extends Error {}
 
-async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
+function bearer(): string {
   const file = tokenFile();
   const token = readToken(file);
   if (token === undefined) throw new CliError(`no API token in ${file}: ./l7lab up makes one, or ./l7lab token`);
+  return `Bearer ${token}`;
+}
+
+/** A GET whose answer is not JSON (a pcapng): the response, or a CliError with the API's message. */
+async function getRaw(path: string, signal?: AbortSignal): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(base + path, { headers: { authorization: bearer() }, ...(signal ? { signal } : {}) });
+  } catch (error) {
+    throw new CliError(`cannot reach the orchestrator at ${base} (${(error as Error).cause ?? (error as Error).message}). Is the lab up? Try ./l7lab up`);
+  }
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { message?: string };
+    throw new CliError(`${res.status}: ${body.message ?? res.statusText}`);
+  }
+  return res;
+}
+
+async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
+  const token = bearer().slice("Bearer ".length);
   // A request that changes something sends a JSON body, {} when it has nothing to say (the API
   // refuses any other with 415).
   const sent = method === "GET" ? undefined : JSON.stringify(payload ?? {});
@@ -72,10 +98,17 @@ function printRun(run: RunView, transcripts: boolean): void {
   console.log(runSummary(run));
 }
 
-async function run(name: string | undefined, transcripts: boolean): Promise<number> {
-  if (!name) throw new CliError("usage: l7lab run <scenario> [--transcript]; `l7lab scenarios` lists them");
-  let record = await call<RunView>("POST", `/scenarios/${encodeURIComponent(name)}/runs`);
-  console.log(`run ${record.id} of ${name}: ${record.status}`);
+async function run(argv: string[]): Promise<number> {
+  let options: RunCommand;
+  try {
+    options = parseRunCommand(argv);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const { name, transcripts } = options;
+  const body = options.pcap === undefined ? {} : { capture: options.filter === undefined ? true : { filter: options.filter } };
+  let record = await call<RunView>("POST", `/scenarios/${encodeURIComponent(name)}/runs`, body);
+  console.log(`run ${record.id} of ${name}: ${record.status}${record.capture ? ` (capturing ${record.capture.services.join(", ")})` : ""}`);
   let shown = 0;
   for (;;) {
     while (shown < record.steps.length && !["pending", "running"].includes(record.steps[shown]!.status)) {
@@ -89,7 +122,49 @@ async function run(name: string | undefined, transcripts: boolean): Promise<numb
     record = await call<RunView>("GET", `/runs/${record.id}`);
   }
   console.log(runSummary(record));
+  if (options.junit !== undefined) {
+    await writeFile(options.junit, runJunit(record));
+    console.log(`wrote ${options.junit} (JUnit XML, a test case per step)`);
+  }
+  if (options.pcap !== undefined) {
+    const c = record.capture;
+    if (c?.pcap) {
+      await writeFile(options.pcap, Buffer.from(await (await getRaw(`/runs/${record.id}/pcap`)).arrayBuffer()));
+      console.log(`wrote ${options.pcap}: ${c.packets} packets from ${c.services.join(", ")}${c.truncated ? ` (truncated at ${c.limitBytes / 2 ** 20} MiB)` : ""}`);
+    } else {
+      console.log(`no capture was kept: ${c?.errors.join("; ") || "the run did not start"}`);
+      return 1;
+    }
+    for (const e of c.errors) console.log(`  capture: ${e}`);
+  }
   return record.status === "passed" ? 0 : 1;
+}
+
+async function capture(argv: string[]): Promise<number> {
+  let command: CaptureCommand;
+  try {
+    command = parseCaptureCommand(argv);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  if (process.stdout.isTTY) throw new CliError("a capture is binary (pcapng): redirect it to a file (> capture.pcapng) or pipe it to wireshark -k -i -");
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const res = await getRaw(`/capture?${captureQuery(command)}`, controller.signal);
+  console.error(`l7lab: capturing ${command.service ?? `network ${command.network}`}${command.filter ? ` (${command.filter})` : ""}; Ctrl-C to stop`);
+  let bytes = 0;
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      bytes += chunk.length;
+      if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw new CliError(`the capture stream broke off: ${(error as Error).message}`);
+  }
+  console.error(`l7lab: capture ended, ${bytes} bytes written`);
+  return 0;
 }
 
 async function fault(args: string[]): Promise<number> {
@@ -182,7 +257,9 @@ async function main(argv: string[]): Promise<number> {
       await scenarios();
       return 0;
     case "run":
-      return run(args[0], transcripts);
+      return run(rest);
+    case "capture":
+      return capture(rest);
     case "show":
       if (!args[0]) throw new CliError("usage: l7lab show <run-id> [--transcript]");
       printRun(await call<RunView>("GET", `/runs/${encodeURIComponent(args[0])}`), transcripts);

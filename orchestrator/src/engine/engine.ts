@@ -10,6 +10,10 @@ import { DEFAULT_MAX_FINISHED_RUNS, RunStore } from "./run-store.ts";
 import { isFinished, type ErrorInfo, type RunRecord, type StepRecord } from "./run-types.ts";
 import type { Scenario } from "../scenarios/schema.ts";
 import { runStep, type StepEnv, type StepOutcome } from "./step-runner.ts";
+import { planCapture, touchedServices, type CapturePlan, type CaptureSpec } from "../capture/plan.ts";
+import type { Capturer, CaptureSession } from "../capture/docker-capture.ts";
+import type { PcapStore } from "../capture/store.ts";
+import { L7labError } from "../common/errors.ts";
 
 export interface ScenarioEngineOptions {
   registry: ProbeRegistry;
@@ -26,6 +30,13 @@ export interface ScenarioEngineOptions {
   maxQueuedRuns?: number;
   /** Run ids; default: the first 8 hex digits of a random UUID. */
   newId?: () => string;
+  /** Packet capture (scenario `capture:`, a run started with one); without it a run that asks for one is refused. */
+  capture?: { capturer: Capturer; store: PcapStore };
+}
+
+/** How a run is started: a capture request adds to (or, false, turns off) the scenario's own. */
+export interface RunOptions {
+  capture?: CaptureSpec;
 }
 
 /** How many runs may wait behind the running one. */
@@ -36,6 +47,7 @@ const QUEUE_RETRY_AFTER_S = 10;
 interface ActiveRun {
   record: RunRecord;
   scenario: Scenario;
+  capture?: CapturePlan;
   controller: AbortController;
   done: Promise<RunRecord>;
   settle: (record: RunRecord) => void;
@@ -61,6 +73,7 @@ export class ScenarioEngine {
   readonly #active = new Map<string, ActiveRun>();
   readonly #queue: ActiveRun[] = [];
   readonly #maxQueued: number;
+  readonly #capture: ScenarioEngineOptions["capture"];
   #current: ActiveRun | undefined;
 
   constructor(options: ScenarioEngineOptions) {
@@ -73,6 +86,7 @@ export class ScenarioEngine {
     this.#newId = options.newId ?? (() => randomUUID().slice(0, 8));
     this.#store = new RunStore(options.maxFinishedRuns ?? DEFAULT_MAX_FINISHED_RUNS);
     this.#maxQueued = options.maxQueuedRuns ?? DEFAULT_MAX_QUEUED_RUNS;
+    this.#capture = options.capture;
   }
 
   /**
@@ -80,8 +94,14 @@ export class ScenarioEngine {
    * free, else "queued"). With `maxQueuedRuns` runs waiting already, it throws RunQueueFullError
    * and changes nothing.
    */
-  start(scenario: Scenario): RunRecord {
+  start(scenario: Scenario, options: RunOptions = {}): RunRecord {
     if (this.#queue.length >= this.#maxQueued) throw new RunQueueFullError(this.#queue.length, this.#maxQueued, QUEUE_RETRY_AFTER_S);
+    const spec = options.capture ?? scenario.capture;
+    let capture: CapturePlan | undefined;
+    if (spec !== undefined && spec !== false) {
+      if (this.#capture === undefined) throw new L7labError("CAPTURE_UNAVAILABLE", 503, "this orchestrator cannot capture packets (it was started without a capture helper)", {});
+      capture = planCapture(spec, this.#topology, touchedServices(scenario.steps, this.#topology));
+    }
     let id = this.#newId();
     while (this.#store.find(id)) id = this.#newId();
     const record: RunRecord = {
@@ -101,7 +121,10 @@ export class ScenarioEngine {
     };
     let settle!: (r: RunRecord) => void;
     const done = new Promise<RunRecord>((resolve) => (settle = resolve));
-    const run: ActiveRun = { record, scenario: structuredClone(scenario), controller: new AbortController(), done, settle };
+    if (capture) {
+      record.capture = { services: capture.targets.map((t) => (t.kind === "service" ? t.name : `network:${t.name}`)), ...(capture.filter === undefined ? {} : { filter: capture.filter }), packets: 0, bytes: 0, limitBytes: capture.limitBytes, truncated: false, pcap: false, errors: [] };
+    }
+    const run: ActiveRun = { record, scenario: structuredClone(scenario), ...(capture ? { capture } : {}), controller: new AbortController(), done, settle };
     this.#store.add(record);
     this.#active.set(id, run);
     this.#queue.push(run);
@@ -210,8 +233,19 @@ export class ScenarioEngine {
     let outcome: "passed" | "failed" | "error" = "passed";
     let failure: ErrorInfo | undefined;
     let interrupted = false;
+    let capture: CaptureSession | undefined;
     try {
+      if (run.capture && this.#capture) {
+        try {
+          capture = await this.#capture.capturer.start(run.capture);
+        } catch (error) {
+          outcome = "error";
+          failure = { code: "CAPTURE_FAILED", message: `the packet capture could not start, so no step ran: ${errorInfo(error).message}` };
+          record.capture?.errors.push(errorInfo(error).message);
+        }
+      }
       for (const [i, step] of scenario.steps.entries()) {
+        if (failure) break;
         if (controller.signal.aborted) {
           interrupted = true;
           break;
@@ -259,6 +293,7 @@ export class ScenarioEngine {
         healthTimeoutMs: this.#healthTimeoutMs,
         healthIntervalMs: this.#healthIntervalMs,
       });
+      if (capture && this.#capture && record.capture) await this.#keepCapture(record, capture, this.#capture.store);
     }
 
     const reason: unknown = controller.signal.reason;
@@ -272,6 +307,10 @@ export class ScenarioEngine {
       record.status = outcome;
       if (failure) record.error = failure;
     }
+    if (record.capture && record.capture.errors.length > 0 && record.status === "passed" && !record.capture.pcap) {
+      record.status = "error";
+      record.error = { code: "CAPTURE_FAILED", message: `the steps passed, but the packet capture was lost: ${record.capture.errors.join("; ")}` };
+    }
     const broken = record.cleanup.filter((c) => !c.ok);
     if (broken.length > 0 && record.status === "passed") {
       record.status = "error";
@@ -280,5 +319,19 @@ export class ScenarioEngine {
     const finishedAt = clock.now();
     record.finishedAt = iso(finishedAt);
     record.durationMs = finishedAt - startedAt;
+  }
+
+  /** Stops the run's capture (after its faults are undone, so that the capture shows the heal) and keeps its file. */
+  async #keepCapture(record: RunRecord, capture: CaptureSession, store: PcapStore): Promise<void> {
+    const rec = record.capture!;
+    try {
+      const result = await capture.stop();
+      Object.assign(rec, { packets: result.packets, bytes: result.bytes, truncated: result.truncated });
+      rec.errors.push(...result.errors);
+      await store.put(record.id, result.pcapng);
+      rec.pcap = true;
+    } catch (error) {
+      rec.errors.push(`the capture could not be kept: ${errorInfo(error).message}`);
+    }
   }
 }

@@ -170,7 +170,7 @@ function helperImage(options: DockerodeAdapterOptions): string {
  * "router" container of the project, to Compose and to the orchestrator (an exec "in the router"
  * could land in the namespace the helper holds a fault in). Its own labels blank them out.
  */
-const NOT_A_COMPOSE_SERVICE = { "com.docker.compose.project": "", "com.docker.compose.service": "", "com.docker.compose.version": "" };
+export const NOT_A_COMPOSE_SERVICE = { "com.docker.compose.project": "", "com.docker.compose.service": "", "com.docker.compose.version": "" };
 
 /** A helper container in the target's network namespace, running net-fault.sh with `args`. */
 export function helperSpec(project: string, image: string, targetId: string, service: string, name: string, args: readonly string[], description: string): Docker.ContainerCreateOptions {

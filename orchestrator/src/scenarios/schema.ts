@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from "typebox";
 import { SERVICE_ACTIONS, type ServiceAction } from "../docker/docker-adapter.ts";
 import type { NetFaultSpec } from "../faults/net-fault-args.ts";
 import { RangedNetFaultRequestSchema } from "../faults/schema.ts";
+import { CaptureSpecSchema, type CaptureSpec } from "../capture/plan.ts";
 import { MAX_WAIT_MS } from "./duration.ts";
 
 /**
@@ -243,6 +244,7 @@ const scenarioFields = {
   timeoutMs: Type.Optional(
     Type.Integer({ minimum: 1, maximum: MAX_RUN_TIMEOUT_MS, description: "A limit on the whole run (24 hours at most); when it passes the run is stopped and its faults undone." }),
   ),
+  capture: Type.Optional(CaptureSpecSchema),
 };
 
 /** The scenario with its steps only checked to be a list of objects; each step is checked on its own. */
@@ -262,6 +264,8 @@ export interface Scenario {
   title: string;
   description?: string;
   timeoutMs?: number;
+  /** Record the run's packets (pcapng). */
+  capture?: CaptureSpec;
   steps: Step[];
 }
 

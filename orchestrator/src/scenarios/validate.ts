@@ -16,6 +16,7 @@ import { formatValue } from "./format.ts";
 import { parsePath, type PathSegment } from "./path.ts";
 import { isRef, leadingStepId } from "./refs.ts";
 import { templateStepIds } from "./templates.ts";
+import { planCapture, touchedServices, type CaptureSpec } from "../capture/plan.ts";
 import { describeSchemaErrors, withAllErrors } from "./schema-errors.ts";
 import {
   ASSERTION_OPERATORS,
@@ -329,5 +330,14 @@ export function validateScenario(raw: unknown, ctx: ValidationContext): Validati
   const scenario: Scenario = { name: String(raw["name"]), title: String(raw["title"]), steps };
   if (typeof raw["description"] === "string") scenario.description = raw["description"];
   if (typeof raw["timeoutMs"] === "number") scenario.timeoutMs = raw["timeoutMs"];
+  if (raw["capture"] !== undefined && raw["capture"] !== false) {
+    const capture = raw["capture"] as CaptureSpec;
+    try {
+      planCapture(capture, ctx.topology, touchedServices(steps, ctx.topology));
+    } catch (error) {
+      return { ok: false, problems: [`capture: ${(error as Error).message}`] };
+    }
+    scenario.capture = capture;
+  }
   return { ok: true, scenario };
 }

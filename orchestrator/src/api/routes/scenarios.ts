@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import type { LoadedScenario } from "../../scenarios/loader.ts";
 import { ErrorReply, RunRecordSchema, ScenarioSummary } from "../schemas.ts";
+import { CaptureSpecSchema } from "../../capture/plan.ts";
 import type { AppDeps } from "../app.ts";
 
 function summary(e: LoadedScenario) {
@@ -54,13 +55,14 @@ export const scenarioRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, de
         description: "Answers 202 with the queued run at once, or with ?wait=true 200 with the finished run; 429 with Retry-After when 10 runs are waiting already.",
         params: Type.Object({ name: Type.String() }),
         querystring: Type.Object({ wait: Type.Optional(Type.Boolean({ default: false })) }, { additionalProperties: false }),
-        response: { 200: RunRecordSchema, 202: RunRecordSchema, 400: ErrorReply, 404: ErrorReply, 429: ErrorReply },
+        body: Type.Optional(Type.Object({ capture: Type.Optional(CaptureSpecSchema) }, { additionalProperties: false })),
+        response: { 200: RunRecordSchema, 202: RunRecordSchema, 400: ErrorReply, 404: ErrorReply, 429: ErrorReply, 503: ErrorReply },
       },
     },
     async (req, reply) => {
       await deps.catalog.reload();
       const scenario = deps.catalog.get(req.params.name);
-      const run = deps.engine.start(scenario);
+      const run = deps.engine.start(scenario, req.body?.capture === undefined ? {} : { capture: req.body.capture });
       if (req.query.wait) return reply.code(200).send(await deps.engine.waitFor(run.id));
       return reply.code(202).send(run);
     },
