@@ -214,9 +214,12 @@ export class DockerCapturer implements Capturer {
 
   async #tcpdump(helper: Docker.Container, iface: CaptureInterface, index: number, filter: string | undefined, onData: (s: Stream, chunk: Buffer) => void): Promise<Stream> {
     const ifname = iface.name.slice(iface.name.lastIndexOf("/") + 1);
-    // -p: no promiscuous mode (nothing about the interface changes); -U: each packet written at
-    // once; -n: no name lookups; nanosecond timestamps; the whole packet; the filter after `--`.
-    const tcpdump = ["tcpdump", "-i", ifname, "-p", "-U", "-n", "-s", "262144", "--time-stamp-precision=nano", "-w", "-", ...(filter === undefined ? [] : ["--", filter])];
+    // -p: no promiscuous mode in a service's namespace (its interface sees its own traffic anyway,
+    // and nothing about it changes); a bridge passes up the frames it forwards between its ports
+    // only in promiscuous mode, which tcpdump turns off again when it ends. -U: each packet written
+    // at once; -n: no name lookups; nanosecond timestamps; the whole packet; the filter after `--`.
+    const bridge = iface.name.startsWith("network:");
+    const tcpdump = ["tcpdump", "-i", ifname, ...(bridge ? [] : ["-p"]), "-U", "-n", "-s", "262144", "--time-stamp-precision=nano", "-w", "-", ...(filter === undefined ? [] : ["--", filter])];
     const exec = await helper.exec({ Cmd: ["sh", "-c", `echo $$ > /tmp/l7lab-capture-${index}.pid && exec "$@"`, "sh", ...tcpdump], AttachStdout: true, AttachStderr: true });
     const raw = await exec.start({ hijack: true, stdin: false });
     const stdout = new PassThrough();
