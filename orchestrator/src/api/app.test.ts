@@ -291,8 +291,8 @@ describe("API", () => {
     const doc = (await call({ method: "GET", url: "/api/openapi.json" })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual([
-      "/api/capabilities", "/api/experiments", "/api/experiments/{name}/runs", "/api/experiments/{name}/runs/{id}", "/api/experiments/{name}/runs/{id}/abort",
-      "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/scenarios",
+      "/api/capabilities", "/api/capture", "/api/experiments", "/api/experiments/{name}/runs", "/api/experiments/{name}/runs/{id}", "/api/experiments/{name}/runs/{id}/abort",
+      "/api/faults", "/api/faults/{id}", "/api/health", "/api/probes", "/api/probes/{name}/calls", "/api/runs", "/api/runs/{id}", "/api/runs/{id}/abort", "/api/runs/{id}/pcap", "/api/scenarios",
       "/api/scenarios/{name}", "/api/scenarios/{name}/runs", "/api/services", "/api/services/{name}", "/api/services/{name}/{action}", "/api/topology",
     ]);
   });

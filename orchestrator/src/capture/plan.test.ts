@@ -47,7 +47,7 @@ describe("touchedServices", () => {
   });
 
   it("finds host names nested in lists and objects of a probe's parameters", () => {
-    const steps = [probe("ftp", { servers: [{ host: "ftp.someschool.edu" }, { host: "tftp.someschool.edu:69" }] })];
+    const steps = [probe("ftp", { jobs: [{ server: "ftp.someschool.edu" }, { server: ["tftp.someschool.edu:69"] }] })];
     expect(touchedServices(steps, topology)).toEqual(["ftp", "tftp", "prober"]);
   });
 
@@ -116,8 +116,9 @@ describe("planCapture", () => {
   it("refuses an unknown service, listing the valid ones", () => {
     const error = refusal({ services: ["mail-crepe"] });
     expect(error).toBeInstanceOf(UnknownNameError);
-    expect(error).toMatchObject({ code: "UNKNOWN_SERVICE", status: 404 });
-    expect(error.message).toMatch(/^service "mail-crepe" is not known\. Valid services are .*"mail-crepes"/);
+    expect(error).toMatchObject({ code: "UNKNOWN_CAPTURABLE_SERVICE", status: 404 });
+    expect(error.message).toMatch(/^capturable service "mail-crepe" is not known\. Valid capturable services are .*"mail-crepes"/);
+    expect(error.message).not.toMatch(/orchestrator/);
   });
 
   it("refuses the orchestrator, saying why, and lists the services that can be captured", () => {
@@ -135,8 +136,8 @@ describe("planCapture", () => {
 
   it("refuses the management network, listing the networks that can be captured", () => {
     const error = refusal({ networks: ["mgmt"] });
-    expect(error).toMatchObject({ code: "UNKNOWN_CAPTURABLE_NETWORK", details: { name: "mgmt", valid: ["campus", "crepes-mail-backend", "hamburger-mail-backend", "internet"] } });
-    expect(error.message).toBe('capturable network "mgmt" is not known. Valid capturable networks are "campus", "crepes-mail-backend", "hamburger-mail-backend" and "internet".');
+    expect(error).toMatchObject({ code: "INVALID_INPUT", status: 400 });
+    expect(error.message).toMatch(/network "mgmt" cannot be captured: .*carries the API and its token.*Networks that can: internet, campus, crepes-mail-backend, hamburger-mail-backend/);
     expect(refusal({ networks: ["intranet"] }).message).toMatch(/^capturable network "intranet" is not known/);
   });
 

@@ -68,34 +68,49 @@ export function filterProblem(filter: string): string | undefined {
   return undefined;
 }
 
+/** The fields of a probe's parameters, at any depth, that name where it goes. */
+const TARGET_FIELDS = new Set(["server", "url", "proxy", "services"]);
+
 /**
- * The services a scenario's steps touch: every service named in a step (a service, exec or fault
- * step's service, a logs probe's services) or reached through one of its host names or URLs (a
- * probe's server), plus the prober for every probe step that goes on the network.
+ * The services a scenario's steps touch: a service, exec or fault step's service, a logs probe's
+ * services, and the hosts a probe goes to (its server, url or proxy, by service name, host name or
+ * URL), plus the prober for every probe step that goes on the network, and the lab resolver for a
+ * DNS probe that names no server. Other strings (a user called bob, a name looked up) do not count.
  */
-export function touchedServices(steps: readonly { kind: string; probe?: string }[], topology: Topology): string[] {
+export function touchedServices(steps: readonly object[], topology: Topology): string[] {
   const byName = new Map<string, string>();
   for (const s of topology.services) {
     byName.set(s.name, s.name);
     for (const h of s.hostnames) byName.set(h.toLowerCase(), s.name);
   }
   const found = new Set<string>();
-  const look = (value: unknown): void => {
+  const name = (value: unknown): void => {
     if (typeof value === "string") {
       for (const candidate of hostCandidates(value)) {
         const service = byName.get(candidate);
         if (service !== undefined) found.add(service);
       }
     } else if (Array.isArray(value)) {
-      value.forEach(look);
-    } else if (value !== null && typeof value === "object") {
-      Object.values(value).forEach(look);
+      value.forEach(name);
+    }
+  };
+  const targets = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(targets);
+    else if (value !== null && typeof value === "object") {
+      for (const [k, v] of Object.entries(value)) (TARGET_FIELDS.has(k) ? name : targets)(v);
     }
   };
   const prober = topology.byRole("prober")[0]?.name;
-  for (const step of steps) {
-    look(step);
-    if (step.kind === "probe" && step.probe !== "logs" && prober !== undefined) found.add(prober);
+  const resolver = topology.byRole("dns-resolver")[0]?.name;
+  for (const raw of steps) {
+    const step = raw as { kind: string; probe?: string; service?: unknown; exec?: unknown; fault?: { service?: unknown }; with?: Record<string, unknown> };
+    name(step.service);
+    name(step.exec);
+    name(step.fault?.service);
+    if (step.kind !== "probe") continue;
+    targets(step.with ?? {});
+    if (step.probe !== "logs" && prober !== undefined) found.add(prober);
+    if (step.probe === "dns" && step.with?.["server"] === undefined && resolver !== undefined) found.add(resolver);
   }
   const allowed = new Set(capturableServices(topology));
   return topology.serviceNames().filter((n) => found.has(n) && allowed.has(n));
@@ -134,6 +149,7 @@ export function planCapture(spec: CaptureSpec, topology: Topology, touched: read
   const targets: CaptureTarget[] = [];
   const nets = new Set(capturableNetworks(topology));
   for (const name of new Set(services)) {
+    if (!topology.serviceNames().includes(name)) throw new UnknownNameError("capturable service", name, capturableServices(topology));
     const svc = topology.service(name);
     const why = UNCAPTURABLE_ROLES[svc.role];
     if (why !== undefined) {
@@ -145,7 +161,8 @@ export function planCapture(spec: CaptureSpec, topology: Topology, touched: read
   }
   for (const name of new Set(options.networks ?? [])) {
     const net = topology.networks.find((n) => n.name === name);
-    if (!net || !nets.has(name)) throw new UnknownNameError("capturable network", name, capturableNetworks(topology));
+    if (!net) throw new UnknownNameError("capturable network", name, capturableNetworks(topology));
+    if (!nets.has(name)) throw new InvalidInputError("the capture", [`network "${name}" cannot be captured: it is not one of the lab's own networks (the management network carries the API and its token). Networks that can: ${capturableNetworks(topology).join(", ")}`]);
     if (net.bridge === undefined) throw new InvalidInputError("the capture", [`network "${name}" has no fixed bridge name in docker-compose.yml (driver_opts com.docker.network.bridge.name), so its bridge cannot be captured`]);
     targets.push({ kind: "network", name, bridge: net.bridge, subnet: net.subnet });
   }

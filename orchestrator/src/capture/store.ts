@@ -28,7 +28,9 @@ export class PcapStore {
     const files = await Promise.all(
       (await readdir(this.dir)).filter((f) => f.endsWith(".pcapng")).map(async (f) => ({ f, t: (await stat(join(this.dir, f))).mtimeMs })),
     );
-    files.sort((a, b) => b.t - a.t);
+    // Newest first, the one just written first of all (a coarse clock may give others its mtime).
+    const own = `${runId}.pcapng`;
+    files.sort((a, b) => (a.f === own ? -1 : b.f === own ? 1 : b.t - a.t));
     await Promise.all(files.slice(this.#keep).map((x) => rm(join(this.dir, x.f), { force: true })));
   }
 

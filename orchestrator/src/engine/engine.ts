@@ -34,7 +34,11 @@ export interface ScenarioEngineOptions {
   capture?: { capturer: Capturer; store: PcapStore };
 }
 
-/** How a run is started: a capture request adds to (or, false, turns off) the scenario's own. */
+/**
+ * How a run is started. `capture`: true asks for a capture (the scenario's own settings when it
+ * has them, else the services the run touches), options are laid over the scenario's (a filter
+ * narrows its capture), false turns the scenario's off.
+ */
 export interface RunOptions {
   capture?: CaptureSpec;
 }
@@ -51,6 +55,13 @@ interface ActiveRun {
   controller: AbortController;
   done: Promise<RunRecord>;
   settle: (record: RunRecord) => void;
+}
+
+/** The capture a run gets: the start options' laid over the scenario's own (RunOptions). */
+export function captureSpec(own: CaptureSpec | undefined, asked: CaptureSpec | undefined): CaptureSpec | undefined {
+  if (asked === undefined) return own;
+  if (asked === false || typeof own !== "object") return asked;
+  return asked === true ? own : { ...own, ...asked };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -96,7 +107,7 @@ export class ScenarioEngine {
    */
   start(scenario: Scenario, options: RunOptions = {}): RunRecord {
     if (this.#queue.length >= this.#maxQueued) throw new RunQueueFullError(this.#queue.length, this.#maxQueued, QUEUE_RETRY_AFTER_S);
-    const spec = options.capture ?? scenario.capture;
+    const spec = captureSpec(scenario.capture, options.capture);
     let capture: CapturePlan | undefined;
     if (spec !== undefined && spec !== false) {
       if (this.#capture === undefined) throw new L7labError("CAPTURE_UNAVAILABLE", 503, "this orchestrator cannot capture packets (it was started without a capture helper)", {});

@@ -43,7 +43,7 @@ const INVALID: [file: string, error: string][] = [
   ["unknown-probe.yaml", 'step "trace": probe "dnz" is not known. Valid probes are "dns" and "smtp".'],
   ["unknown-service.yaml", `step "stop-primary": service "dns-hambuger-1" is not known. Valid services are ${SERVICES}.`],
   ["unknown-step-field.yaml", 'step "settle": unknown field "expect". Valid fields are "id", "title" and "wait"'],
-  ["unknown-top-field.yaml", 'unknown field "timeout". Valid fields are "$schema", "description", "name", "steps", "timeoutMs" and "title"'],
+  ["unknown-top-field.yaml", 'unknown field "timeout". Valid fields are "$schema", "capture", "description", "name", "steps", "timeoutMs" and "title"'],
   ["wait-healthy-on-stop.yaml", 'step "stop-primary": waitHealthy applies only to start, restart, unpause, not to "stop"; remove it'],
 ];
 

@@ -1,5 +1,6 @@
 import { createReadStream } from "node:fs";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyReply } from "fastify";
 import { Type } from "typebox";
 import { InvalidInputError, L7labError } from "../../common/errors.ts";
 import { MAX_FILTER_LENGTH, planCapture } from "../../capture/plan.ts";
@@ -11,6 +12,8 @@ export const MAX_LIVE_CAPTURE_S = 3600;
 /** How many live captures may run at once. */
 export const MAX_LIVE_CAPTURES = 4;
 const PCAPNG = "application/x-pcapng";
+/** A 200 answer that is a pcapng file, for the OpenAPI document. */
+const pcapngResponse = (description: string) => ({ description, content: { [PCAPNG]: { schema: Type.String({ format: "binary" }) } } });
 
 export const captureRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   let live = 0;
@@ -23,8 +26,7 @@ export const captureRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
         summary: "A run's packet capture, as pcapng (Wireshark opens it)",
         description: "404 when the run is unknown, was not captured (start it with capture, or give its scenario capture:), or its file was dropped to keep only the newest 20.",
         params: Type.Object({ id: Type.String() }),
-        produces: [PCAPNG],
-        response: { 200: Type.Unknown({ description: "the pcapng file" }), 404: ErrorReply, 503: ErrorReply },
+        response: { 200: pcapngResponse("the run's capture, one interface per captured service and interface"), 404: ErrorReply, 503: ErrorReply },
       },
     },
     async (req, reply) => {
@@ -34,7 +36,9 @@ export const captureRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
       if (!run.capture.pcap) throw new L7labError("NO_PCAP_YET", 404, run.status === "running" || run.status === "queued" ? `run ${run.id} is ${run.status}: its capture is there once it has finished` : `run ${run.id}'s capture was not kept: ${run.capture.errors.join("; ") || "no reason recorded"}`, { run: run.id });
       const file = await deps.capture.store.find(run.id);
       if (file === undefined) throw new L7labError("PCAP_GONE", 404, `run ${run.id}'s capture is no longer kept (only the newest runs' are)`, { run: run.id });
-      return reply.header("content-type", PCAPNG).header("content-disposition", `attachment; filename="${run.scenario}-${run.id}.pcapng"`).send(createReadStream(file));
+      // A file, not the JSON the typed reply expects.
+      const raw: FastifyReply = reply;
+      return raw.header("content-type", PCAPNG).header("content-disposition", `attachment; filename="${run.scenario}-${run.id}.pcapng"`).send(createReadStream(file));
     },
   );
 
@@ -54,8 +58,7 @@ export const captureRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
           },
           { additionalProperties: false },
         ),
-        produces: [PCAPNG],
-        response: { 200: Type.Unknown({ description: "a pcapng stream" }), 400: ErrorReply, 404: ErrorReply, 409: ErrorReply, 429: ErrorReply, 503: ErrorReply },
+        response: { 200: pcapngResponse("a pcapng stream: the section header at once, each interface before its first packet"), 400: ErrorReply, 404: ErrorReply, 409: ErrorReply, 429: ErrorReply, 503: ErrorReply },
       },
     },
     async (req, reply) => {
