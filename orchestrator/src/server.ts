@@ -1,6 +1,7 @@
 import Docker from "dockerode";
 import { loadComposeTopology } from "./lab/topology.ts";
 import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
+import { resolve } from "node:path";
 import { buildApp } from "./api/app.ts";
 import { DockerCapturer } from "./capture/docker-capture.ts";
 import { PcapStore } from "./capture/store.ts";
@@ -74,7 +75,7 @@ const faults = new ManualFaults(docker, topology, systemClock);
 const experimentCatalog = new ExperimentCatalog(env.experimentsDir, { registry, topology });
 const experiments = { catalog: experimentCatalog, runner: new ExperimentRunner(experimentCatalog, engine, { registry, topology }, systemClock) };
 const app = await buildApp(
-  { docker, topology, registry, catalog, engine, faults, experiments, capture, access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
+  { docker, topology, registry, catalog, engine, faults, experiments, capture, uiDir: resolve(process.env["L7LAB_UI_DIR"] ?? "dist/ui"), access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
   { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
 );
 

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 /**
@@ -6,8 +6,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
  * 1. the Host header must name the API on the host's loopback (127.0.0.1, localhost or [::1],
  *    with one of `ports`): a page in the user's browser that rebinds a name of its own to
  *    127.0.0.1 still sends its own name, and is refused (403);
- * 2. every route but GET /api/health wants `Authorization: Bearer <token>` (401 without it, with
- *    `WWW-Authenticate: Bearer`); while no token is set, every such request is refused;
+ * 2. every route but GET /api/health and GET /login wants `Authorization: Bearer <token>`, or the
+ *    web UI's session cookie, which /login sets for the token (401 without either, with
+ *    `WWW-Authenticate: Bearer`); while no token is set, every such request is refused. The cookie
+ *    is HttpOnly and SameSite=Strict, so another site's page never sends it; a request that carries
+ *    an Origin header must come from the API's own origin (403 otherwise);
  * 3. a request that changes something (POST, PUT, PATCH, DELETE) must send its body as
  *    application/json, `{}` when it has nothing to say (415 otherwise): a browser sends such a
  *    request to another origin only after a CORS preflight, which this API never answers.
@@ -23,7 +26,32 @@ export interface AccessOptions {
 
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
-const OPEN_ROUTES = new Set(["/api/health"]);
+const OPEN_ROUTES = new Set(["/api/health", "/login"]);
+/** The web UI's session cookie. */
+export const SESSION_COOKIE = "l7lab_session";
+
+/**
+ * The session cookie's value for a token: an HMAC of a fixed label keyed by the token, so that it
+ * proves the token was known without being it, survives an orchestrator restart, and stops working
+ * when the token changes.
+ */
+export function sessionValue(token: string): string {
+  return createHmac("sha256", token).update("l7lab web UI session v1").digest("base64url");
+}
+
+/** The value of one cookie in a Cookie header, or undefined. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? "").split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+function sessionMatches(header: string | undefined, token: string): boolean {
+  const value = cookieValue(header, SESSION_COOKIE);
+  return value !== undefined && timingSafeEqual(digest(value), digest(sessionValue(token)));
+}
 
 /** The Host header values the API answers to. */
 export function allowedHosts(ports: number[]): string[] {
@@ -52,7 +80,7 @@ export interface Refusal {
 export interface AccessRequest {
   method: string;
   url: string;
-  headers: { host?: string | undefined; authorization?: string | undefined; "content-type"?: string | undefined };
+  headers: { host?: string | undefined; authorization?: string | undefined; "content-type"?: string | undefined; cookie?: string | undefined; origin?: string | undefined };
 }
 
 /**
@@ -67,17 +95,21 @@ export function accessCheck(options: AccessOptions): (request: AccessRequest, ch
     if (!hosts.includes(host)) {
       return { status: 403, error: "HOST_NOT_ALLOWED", message: `The API answers only on the host's loopback; Host "${request.headers.host ?? ""}" is not one of ${hosts.join(", ")}.`, details: { hosts } };
     }
+    const origin = request.headers.origin;
+    if (origin !== undefined && !hosts.some((h) => origin.toLowerCase() === `http://${h}`)) {
+      return { status: 403, error: "ORIGIN_NOT_ALLOWED", message: `The API answers pages of its own origin only; Origin "${origin}" is not one of ${hosts.map((h) => `http://${h}`).join(", ")}.`, details: { hosts } };
+    }
     const path = request.url.split("?", 1)[0]!;
     if (!(OPEN_ROUTES.has(path) && (request.method === "GET" || request.method === "HEAD"))) {
       const token = options.token();
-      if (token === undefined || !bearerMatches(request.headers.authorization, token)) {
+      if (token === undefined || !(bearerMatches(request.headers.authorization, token) || sessionMatches(request.headers.cookie, token))) {
         return {
           status: 401,
           error: "UNAUTHORIZED",
           message:
             token === undefined
               ? "The API has no token yet: run ./l7lab token (it makes one), then send it as Authorization: Bearer <token>."
-              : "Send the lab's token as Authorization: Bearer <token>; ./l7lab token prints it.",
+              : "Send the lab's token as Authorization: Bearer <token> (./l7lab token prints it), or, in a browser, open the login link ./l7lab up prints.",
           authenticate: true,
         };
       }
@@ -102,8 +134,23 @@ export function registerAccess(app: FastifyInstance, options: AccessOptions): vo
   const check = accessCheck(options);
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     const refusal = check(request);
-    if (refusal) return sendRefusal(reply, refusal);
+    if (!refusal) return;
+    // A person at the web UI's address without a session gets a page that says how to log in.
+    if (refusal.status === 401 && !request.url.startsWith("/api/") && request.method === "GET") return sendLoginPage(reply, 401, LOGIN_NEEDED);
+    return sendRefusal(reply, refusal);
   });
+}
+
+export const LOGIN_NEEDED = "This is the l7lab web UI. To open it, use the login link that <code>./l7lab up</code> prints (or run <code>./l7lab login-link</code>): it carries the lab's token, and your browser then keeps a session cookie.";
+
+/** A small HTML page for the browser (no script, nothing fetched). */
+export function sendLoginPage(reply: FastifyReply, status: number, html: string): FastifyReply {
+  return reply
+    .code(status)
+    .header("content-type", "text/html; charset=utf-8")
+    .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+    .header("cache-control", "no-store")
+    .send(`<!doctype html><html lang="en"><meta charset="utf-8"><title>l7lab</title><style>body{font:16px system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em}</style><h1>l7lab</h1><p>${html}</p></html>`);
 }
 
 /**

@@ -24,6 +24,7 @@ import { scenarioRoutes } from "./routes/scenarios.ts";
 import { serviceRoutes } from "./routes/services.ts";
 import { topologyRoutes } from "./routes/topology.ts";
 import { captureRoutes } from "./routes/captures.ts";
+import { registerUi } from "./ui.ts";
 import type { Capturer } from "../capture/docker-capture.ts";
 import type { PcapStore } from "../capture/store.ts";
 
@@ -40,6 +41,8 @@ export interface AppDeps {
   access: AccessOptions;
   /** Packet capture: the helpers that capture and the runs' pcapng files; without it the capture routes answer 503. */
   capture?: { capturer: Capturer; store: PcapStore };
+  /** The built web UI's directory (index.html, app.js, app.css); without it, no UI is served. */
+  uiDir?: string;
   /** How long a probe call may run before it is stopped (default 15 minutes: routes/probes.ts). */
   probeCallDeadlineMs?: number;
 }
@@ -189,5 +192,6 @@ export async function buildApp(deps: AppDeps, options: FastifyServerOptions & { 
     },
     { prefix: "/api" },
   );
+  if (deps.uiDir !== undefined) registerUi(app, { dir: deps.uiDir, access: deps.access });
   return app;
 }

@@ -85,6 +85,7 @@ export class ScenarioEngine {
   readonly #queue: ActiveRun[] = [];
   readonly #maxQueued: number;
   readonly #capture: ScenarioEngineOptions["capture"];
+  readonly #watchers = new Map<string, Set<(record: RunRecord) => void>>();
   #current: ActiveRun | undefined;
 
   constructor(options: ScenarioEngineOptions) {
@@ -176,6 +177,32 @@ export class ScenarioEngine {
     return snapshot(record);
   }
 
+  /**
+   * Calls `listener` with a copy of the run's record now and at each change (the run starting, a
+   * step starting or ending, the run ending), until the returned function is called. A finished
+   * run's record comes once. An unknown id throws RunNotFoundError.
+   */
+  watch(id: string, listener: (record: RunRecord) => void): () => void {
+    const record = this.#store.get(id);
+    listener(snapshot(record));
+    if (isFinished(record.status)) return () => undefined;
+    const set = this.#watchers.get(id) ?? new Set();
+    this.#watchers.set(id, set);
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#watchers.delete(id);
+    };
+  }
+
+  #changed(record: RunRecord): void {
+    const set = this.#watchers.get(record.id);
+    if (!set) return;
+    const copy = snapshot(record);
+    for (const listener of set) listener(copy);
+    if (isFinished(record.status)) this.#watchers.delete(record.id);
+  }
+
   /** The run's record once it has finished. */
   async waitFor(id: string): Promise<RunRecord> {
     const record = this.#store.get(id);
@@ -203,6 +230,7 @@ export class ScenarioEngine {
   }
 
   #finish(run: ActiveRun): void {
+    this.#changed(run.record);
     this.#active.delete(run.record.id);
     this.#store.prune();
     run.settle(run.record);
@@ -214,6 +242,7 @@ export class ScenarioEngine {
     const startedAt = clock.now();
     record.status = "running";
     record.startedAt = iso(startedAt);
+    this.#changed(record);
 
     const timer = new AbortController();
     if (scenario.timeoutMs !== undefined) {
@@ -266,6 +295,7 @@ export class ScenarioEngine {
         stepStarts.set(step.id, stepStart);
         rec.status = "running";
         rec.startedAt = iso(stepStart);
+        this.#changed(record);
         let result: StepOutcome;
         try {
           result = await runStep(step, env);
@@ -278,6 +308,7 @@ export class ScenarioEngine {
         rec.assertions = result.assertions;
         rec.transcript = result.transcript;
         if (result.error) rec.error = result.error;
+        this.#changed(record);
         if (result.status === "passed") {
           results[step.id] = result.result;
           continue;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ErrorReply, RunRecordSchema } from "../schemas.ts";
 import type { AppDeps } from "../app.ts";
+import { FINISHED_RUN_STATUSES } from "../../engine/run-types.ts";
 
 export const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   app.get(
@@ -21,6 +22,39 @@ export const runRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) =
       },
     },
     async (req) => (req.query.wait ? deps.engine.waitFor(req.params.id) : deps.engine.get(req.params.id)),
+  );
+
+  app.get(
+    "/runs/:id/events",
+    {
+      schema: {
+        summary: "A run's progress as Server-Sent Events: its whole record at each change, then `event: end`",
+        description: "Each message's data is the run record (as GET /api/runs/:id answers it), sent now and whenever the run starts, a step starts or ends, or the run ends; then one `end` event, and the stream closes. A comment line every 15 s keeps idle connections open.",
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: Type.String() } } }, 404: ErrorReply },
+      },
+    },
+    async (req, reply) => {
+      deps.engine.get(req.params.id); // 404 before the stream starts
+      reply.hijack();
+      const out = reply.raw;
+      out.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", "x-accel-buffering": "no" });
+      let stop = () => undefined as void;
+      const ping = setInterval(() => out.write(": ping\n\n"), 15_000);
+      const close = () => {
+        clearInterval(ping);
+        stop();
+        out.end();
+      };
+      out.once("close", close);
+      stop = deps.engine.watch(req.params.id, (record) => {
+        out.write(`data: ${JSON.stringify(record)}\n\n`);
+        if (FINISHED_RUN_STATUSES.includes(record.status)) {
+          out.write("event: end\ndata: {}\n\n");
+          queueMicrotask(close);
+        }
+      });
+    },
   );
 
   app.post(
