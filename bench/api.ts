@@ -5,6 +5,7 @@
 import { request } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { ensureToken, tokenFile } from "../orchestrator/src/common/api-token.ts";
+import type { RunRecord } from "../orchestrator/src/engine/run-record.ts";
 
 export const apiBase = `http://127.0.0.1:${process.env["L7LAB_API_PORT"] ?? "8080"}/api`;
 
@@ -48,13 +49,8 @@ export async function probe<T>(name: string, params: Record<string, unknown>): P
   return r.data;
 }
 
-export interface RunRecord {
-  id: string;
-  status: string;
-  durationMs?: number;
-  steps: { id: string; status: string; result?: unknown; assertions: { passed: boolean; message: string }[]; error?: { message: string } }[];
-  error?: { message: string };
-}
+/** The run record, as the API answers it (one schema: orchestrator/src/engine/run-record.ts). */
+export type { RunRecord };
 
 /** Runs a scenario and waits for its end. */
 export function runScenario(name: string): Promise<RunRecord> {
