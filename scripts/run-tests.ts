@@ -37,8 +37,8 @@ let build: Promise<string | undefined> | undefined;
 if (args.includes("--build-images") && !unitOnly) {
   console.log(`=== building the lab's images in the background: docker compose build (log: ${BUILD_LOG})`);
   const log = openSync(BUILD_LOG, "w");
-  // Then the tests' tools image (services/tools: tshark), from the same base image as the lab's;
-  // the capture tests would build it themselves, but here the build overlaps the unit tests.
+  // Then the tests' tools image (services/tools: tshark, chromium), from the same base image as the lab's;
+  // the capture and UI tests would build it themselves, but here the build overlaps the unit tests.
   const tools = 'set -a; [ -f .env ] && . ./.env; set +a; docker build -q -t l7lab/tools:dev --build-arg "BASE_IMAGE=${BASE_IMAGE:-debian:bookworm-slim}" services/tools';
   const child = spawn("sh", ["-c", `docker compose build && (${tools})`], { stdio: ["ignore", log, log] });
   build = new Promise((resolve) => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "./lab.ts";
 
-/** The tests' tools image (services/tools: Debian's tshark), never part of the lab. */
+/** The tests' tools image (services/tools: Debian's tshark and chromium; no entrypoint), never part of the lab. */
 export const TOOLS_IMAGE = "l7lab/tools:dev";
 
 /**
@@ -21,7 +21,7 @@ export function ensureTools(): void {
  * Wireshark would read it: the rows of `-T fields` for the packets the display filter keeps.
  */
 export function tsharkFields(pcapng: Buffer, display: string, fields: readonly string[], extra: readonly string[] = []): string[][] {
-  const r = spawnSync("docker", ["run", "--rm", "-i", "--network", "none", TOOLS_IMAGE, "-r", "-", ...extra, "-Y", display, "-T", "fields", "-E", "separator=\t", ...fields.flatMap((f) => ["-e", f])], { input: pcapng, maxBuffer: 64 * 2 ** 20, timeout: 120_000 });
+  const r = spawnSync("docker", ["run", "--rm", "-i", "--network", "none", TOOLS_IMAGE, "tshark", "-r", "-", ...extra, "-Y", display, "-T", "fields", "-E", "separator=\t", ...fields.flatMap((f) => ["-e", f])], { input: pcapng, maxBuffer: 64 * 2 ** 20, timeout: 120_000 });
   if (r.status !== 0) throw new Error(`tshark -Y '${display}' failed (exit ${r.status ?? r.signal}): ${r.stderr.toString()}`);
   return r.stdout.toString().split("\n").filter((l) => l !== "").map((l) => l.split("\t"));
 }
