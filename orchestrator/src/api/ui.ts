@@ -19,7 +19,9 @@ const FILES: Record<string, { file: string; type: string }> = {
 export const UI_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export function registerUi(app: FastifyInstance, options: { dir: string; access: AccessOptions }): void {
-  app.get("/login", { schema: { hide: true } }, async (req, reply) => {
+  // The request log names the path only: the query carries the token.
+  const withoutQuery = { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.split("?", 1)[0] }) };
+  app.get("/login", { schema: { hide: true }, logSerializers: withoutQuery }, async (req, reply) => {
     const given = (req.query as { token?: unknown }).token;
     const token = options.access.token();
     if (token === undefined || typeof given !== "string" || !bearerMatches(`Bearer ${given}`, token)) {

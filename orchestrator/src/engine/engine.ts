@@ -198,8 +198,14 @@ export class ScenarioEngine {
   #changed(record: RunRecord): void {
     const set = this.#watchers.get(record.id);
     if (!set) return;
-    const copy = snapshot(record);
-    for (const listener of set) listener(copy);
+    // Each listener gets its own copy, and a listener's failure is its own: never the run's.
+    for (const listener of set) {
+      try {
+        listener(snapshot(record));
+      } catch {
+        // nothing to do: the run goes on
+      }
+    }
     if (isFinished(record.status)) this.#watchers.delete(record.id);
   }
 
