@@ -3,11 +3,13 @@ import tseslint from "typescript-eslint";
 import globals from "globals";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".cache/", "artifacts/"] },
+  { ignores: ["node_modules/", ".cache/", "artifacts/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  // Node's globals everywhere but the web UI, which runs in the browser and has the browser's.
+  { ignores: ["orchestrator/ui/**"], languageOptions: { globals: { ...globals.node } } },
+  { files: ["orchestrator/ui/**"], languageOptions: { globals: { ...globals.browser } } },
   {
-    languageOptions: { globals: { ...globals.node } },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
