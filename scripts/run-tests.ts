@@ -65,6 +65,7 @@ function check(name: string, command: string, argv: string[]): void {
 }
 
 check("typecheck", "npx", ["--no-install", "tsc", "-p", "tsconfig.json"]);
+check("typecheck of the web UI", "npx", ["--no-install", "tsc", "-p", "orchestrator/ui/tsconfig.json"]);
 check("lint", "npx", ["--no-install", "eslint", "--max-warnings=0", "."]);
 
 /**
