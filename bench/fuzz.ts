@@ -407,6 +407,13 @@ function guard(req: FuzzRequest): FuzzRequest | undefined {
   const seg = segments(req);
   if (!seg || seg[1] !== "api") return req;
   const [, , resource, a, b, c] = seg;
+  // A live capture of a lab service or network streams until its seconds pass, and a known run's
+  // event stream until the run ends: neither answers like a request, so neither is sent.
+  if (req.method === "GET" && resource === "capture") {
+    const q = new URLSearchParams(req.path.split("?")[1] ?? "");
+    if (q.get("network") !== null || serviceNames.includes(q.get("service") ?? "")) return undefined;
+  }
+  if (req.method === "GET" && resource === "runs" && b === "events" && runIds().includes(a!)) return undefined;
   if (req.method === "POST" && resource === "services" && b !== undefined && c === undefined) {
     if (serviceNames.includes(a!) && !(quietServices.includes(a!) && (b === "start" || b === "unpause"))) return undefined;
   }
