@@ -181,5 +181,7 @@ export async function screenshot(page: Page, name: string, dir = SCREENSHOT_DIRS
 
 /** With L7LAB_SCREENSHOTS=1, saves the README's screenshot docs/screenshots/<name>.png. */
 export async function readmeScreenshot(page: Page, name: string): Promise<void> {
-  if (process.env["L7LAB_SCREENSHOTS"] === "1") await screenshot(page, name, SCREENSHOT_DIRS.readme);
+  if (process.env["L7LAB_SCREENSHOTS"] !== "1") return;
+  await page.mouse.move(0, 0); // no hover highlight where the last click was
+  await screenshot(page, name, SCREENSHOT_DIRS.readme);
 }
