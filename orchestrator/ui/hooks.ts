@@ -8,6 +8,8 @@ export function useRoute(): Route {
   useEffect(() => {
     const onChange = () => setRoute(parseRoute(location.hash));
     addEventListener("hashchange", onChange);
+    // A change between the first render and now (before the listener) would otherwise be lost.
+    onChange();
     return () => removeEventListener("hashchange", onChange);
   }, []);
   return route;
