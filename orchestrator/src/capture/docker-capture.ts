@@ -136,12 +136,18 @@ export class DockerCapturer implements Capturer {
     };
 
     try {
-      for (const target of plan.targets) {
+      // The targets' helpers start side by side (each is a container create and start, most of a
+      // capture's cost); the interfaces keep the plan's order in the file.
+      const started = await Promise.allSettled(plan.targets.map(async (target) => {
         const helper = await this.#helper(image, target);
         helpers.push(helper);
-        for (const iface of await this.#interfaces(helper, target)) {
-          streams.push(await this.#tcpdump(helper, iface, streams.length, plan.filter, onData));
-        }
+        return { helper, interfaces: await this.#interfaces(helper, target) };
+      }));
+      const failure = started.find((r) => r.status === "rejected");
+      if (failure) throw failure.reason;
+      for (const r of started) {
+        if (r.status !== "fulfilled") continue;
+        for (const iface of r.value.interfaces) streams.push(await this.#tcpdump(r.value.helper, iface, streams.length, plan.filter, onData));
       }
       await this.#listening(streams);
     } catch (error) {
