@@ -142,13 +142,14 @@ describe("capture requests and their limits", () => {
   it("an unknown service, the orchestrator or the management network are refused at once, naming the valid choices", async () => {
     const unknown = await api<{ message: string }>("POST", "/scenarios/dns-resolution/runs", { capture: { services: ["nosuch"] } });
     expect(unknown.status).toBe(404);
-    expect(unknown.body.message).toMatch(/dns-resolver/);
+    expect(unknown.body.message).toMatch(/capturable service "nosuch" is not known\. Valid capturable services are .*"dns-resolver"/);
+    expect(unknown.body.message).not.toMatch(/orchestrator/);
     const orchestrator = await api<{ message: string }>("POST", "/scenarios/dns-resolution/runs", { capture: { services: ["orchestrator"] } });
     expect(orchestrator.status).toBe(400);
     expect(orchestrator.body.message).toMatch(/token/);
     const mgmt = await api<{ message: string }>("POST", "/scenarios/dns-resolution/runs", { capture: { networks: ["mgmt"] } });
-    expect(mgmt.status).toBe(404);
-    expect(mgmt.body.message).toMatch(/"campus".*"internet"/);
+    expect(mgmt.status).toBe(400);
+    expect(mgmt.body.message).toMatch(/"mgmt" cannot be captured: .*token.*Networks that can: internet, campus/);
     expect(await captureHelpers()).toEqual([]);
   });
 
@@ -203,7 +204,7 @@ describe("live capture: ./l7lab capture", () => {
     expect(await captureHelpers()).toEqual([]);
   });
 
-  it("refuses to write binary to a terminal-less misuse: no service named", () => {
+  it("refuses a capture that names nothing, saying what to name", () => {
     const r = spawnSync("./l7lab", ["capture"], { cwd: repoRoot, encoding: "utf8" });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/name one service, or one network/);
