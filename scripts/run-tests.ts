@@ -1,7 +1,7 @@
 /**
  * The whole test suite, as CI runs it: type-check, lint, then vitest's unit and integration
  * projects (the integration project brings the lab up with testcontainers). Ends with one line
- * `N passed, N failed` (plus `, N skipped`), where the type-check and the lint count as one test
+ * `N passed, N failed` (plus `, N skipped`), where the two type-checks (the server's and the web UI's) and the lint count as one test
  * each. Exits non-zero if anything failed. Writes the same results as JUnit XML to reports/junit.xml
  * (valid against test/fixtures/junit.xsd), a test case per test, check and failure counted.
  *

@@ -49,14 +49,18 @@ describe("who may drive the API, on the host's loopback", () => {
     expect((await raw("GET", "/topology", auth())).status).toBe(200);
   });
 
-  it("refuses a page in the user's browser: a text/plain POST, a foreign Host (DNS rebinding), a bodiless POST; the service keeps running", async () => {
+  it("refuses a page in the user's browser: a foreign Origin, a text/plain POST, a foreign Host (DNS rebinding), a bodiless POST; the service keeps running", async () => {
     const stop = "/services/dns-resolver/stop";
     const page = { origin: "http://evil.example", "content-type": "text/plain" };
     const foreign = await raw("POST", stop, { ...auth(), ...page, host: "evil.example:8080" }, "{}");
     expect(foreign.status).toBe(403);
     expect(foreign.body.message).toMatch(/Host "evil\.example:8080" is not one of 127\.0\.0\.1:\d+, localhost:\d+, \[::1\]:\d+/);
-    // Even with the token and the right Host, a body that is not JSON is refused.
-    const plain = await raw("POST", stop, { ...auth(), ...page, host }, "{}");
+    // Even with the token and the right Host, another site's page (its Origin) is refused...
+    const fromPage = await raw("POST", stop, { ...auth(), ...page, host }, "{}");
+    expect(fromPage.status).toBe(403);
+    expect(fromPage.body.message).toMatch(/Origin "http:\/\/evil\.example" is not one of http:\/\/127\.0\.0\.1:\d+/);
+    // ...and so is a body that is not JSON.
+    const plain = await raw("POST", stop, { ...auth(), "content-type": "text/plain", host }, "{}");
     expect(plain.status).toBe(415);
     const bodiless = await raw("POST", stop, { ...auth(), host });
     expect(bodiless.status).toBe(415);
