@@ -3,6 +3,7 @@ import { loadComposeTopology } from "./lab/topology.ts";
 import { DockerodeAdapter } from "./docker/dockerode-adapter.ts";
 import { resolve } from "node:path";
 import { buildApp } from "./api/app.ts";
+import { logRequest } from "./api/ui.ts";
 import { DockerCapturer } from "./capture/docker-capture.ts";
 import { PcapStore } from "./capture/store.ts";
 import { defaultProbes, splitProbes } from "./probes/default-probes.ts";
@@ -76,7 +77,7 @@ const experimentCatalog = new ExperimentCatalog(env.experimentsDir, { registry, 
 const experiments = { catalog: experimentCatalog, runner: new ExperimentRunner(experimentCatalog, engine, { registry, topology }, systemClock) };
 const app = await buildApp(
   { docker, topology, registry, catalog, engine, faults, experiments, capture, uiDir: resolve(process.env["L7LAB_UI_DIR"] ?? "dist/ui"), access: { token: tokenReader(env.tokenFile), ports: [env.port, env.publishedPort] } },
-  { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info" } },
+  { logger: { level: process.env["L7LAB_LOG_LEVEL"] ?? "info", serializers: { req: logRequest } } },
 );
 
 log = (message) => app.log.info(message);

@@ -27,6 +27,8 @@ export interface AccessOptions {
 const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"];
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const OPEN_ROUTES = new Set(["/api/health", "/login"]);
+/** Routes the session cookie does not open: a live capture is for the CLI (the bearer token) only. */
+const BEARER_ONLY = new Set(["/api/capture"]);
 /** The web UI's session cookie. */
 export const SESSION_COOKIE = "l7lab_session";
 
@@ -80,7 +82,7 @@ export interface Refusal {
 export interface AccessRequest {
   method: string;
   url: string;
-  headers: { host?: string | undefined; authorization?: string | undefined; "content-type"?: string | undefined; cookie?: string | undefined; origin?: string | undefined };
+  headers: { host?: string | undefined; authorization?: string | undefined; "content-type"?: string | undefined; cookie?: string | undefined; origin?: string | undefined; "sec-fetch-site"?: string | undefined };
 }
 
 /**
@@ -102,7 +104,13 @@ export function accessCheck(options: AccessOptions): (request: AccessRequest, ch
     const path = request.url.split("?", 1)[0]!;
     if (!(OPEN_ROUTES.has(path) && (request.method === "GET" || request.method === "HEAD"))) {
       const token = options.token();
-      if (token === undefined || !(bearerMatches(request.headers.authorization, token) || sessionMatches(request.headers.cookie, token))) {
+      const bearer = token !== undefined && bearerMatches(request.headers.authorization, token);
+      // The session cookie counts only for the UI's own requests: a page on another port of the
+      // loopback is the same *site*, so its <img src=...> would carry the cookie; the browser's
+      // Sec-Fetch-Site says whether the request came from the UI's own origin (or the address bar).
+      const site = request.headers["sec-fetch-site"];
+      const session = token !== undefined && (site === undefined || site === "same-origin" || site === "none") && !BEARER_ONLY.has(path) && sessionMatches(request.headers.cookie, token);
+      if (token === undefined || !(bearer || session)) {
         return {
           status: 401,
           error: "UNAUTHORIZED",

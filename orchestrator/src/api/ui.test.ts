@@ -1,3 +1,4 @@
+import { logRequest } from "./ui.ts";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -72,6 +73,21 @@ describe("web UI: login, session cookie, Origin, files", () => {
   afterAll(async () => {
     await app.close();
     await rm(dir, { recursive: true, force: true });
+  });
+
+  it("takes the cookie only from the UI's own origin (Sec-Fetch-Site), never for a live capture", async () => {
+    const value = await session();
+    expect((await withCookie(value, { url: "/api/topology", headers: { "sec-fetch-site": "same-origin" } })).statusCode).toBe(200);
+    expect((await withCookie(value, { url: "/", headers: { "sec-fetch-site": "none" } })).statusCode).toBe(200);
+    // A page on another port of the loopback is the same site: its <img> carries the cookie.
+    expect((await withCookie(value, { url: "/api/topology", headers: { "sec-fetch-site": "same-site" } })).statusCode).toBe(401);
+    expect((await withCookie(value, { url: "/api/topology", headers: { "sec-fetch-site": "cross-site" } })).statusCode).toBe(401);
+    expect((await withCookie(value, { url: "/api/capture?service=dns-resolver", headers: { "sec-fetch-site": "same-origin" } })).statusCode).toBe(401);
+  });
+
+  it("never logs a token given in a query, whatever the path", () => {
+    expect(logRequest({ method: "GET", url: `/login/?token=${TOKEN}&x=1` })).toEqual({ method: "GET", url: "/login/?token=[not logged]&x=1", remoteAddress: undefined });
+    expect(logRequest({ method: "GET", url: `/x?a=1&TOKEN=${TOKEN}` }).url).not.toContain(TOKEN);
   });
 
   describe("/login", () => {

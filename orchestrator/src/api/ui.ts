@@ -15,6 +15,14 @@ const FILES: Record<string, { file: string; type: string }> = {
   "/app.css": { file: "app.css", type: "text/css; charset=utf-8" },
 };
 
+/**
+ * A request as the orchestrator's log shows it: a token in the query (a login link, on whatever
+ * path it was sent to) is never written out.
+ */
+export function logRequest(req: { method: string; url: string; ip?: string }): Record<string, string | undefined> {
+  return { method: req.method, url: req.url.replace(/([?&]token=)[^&#]*/gi, "$1[not logged]"), remoteAddress: req.ip };
+}
+
 /** The UI's own content security policy: nothing but its own files and its own API. */
 export const UI_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 

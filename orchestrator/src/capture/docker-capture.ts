@@ -179,8 +179,9 @@ export class DockerCapturer implements Capturer {
       networkMode = "host"; // where the network's bridge is
     }
     const name = `${this.#project}-capture-${target.name}-${Date.now().toString(36)}`;
+    let container: Docker.Container | undefined;
     try {
-      const container = await this.#docker.createContainer({
+      container = await this.#docker.createContainer({
         name,
         Image: image,
         Entrypoint: ["sleep"],
@@ -194,6 +195,8 @@ export class DockerCapturer implements Capturer {
       await container.start();
       return container;
     } catch (cause) {
+      // Made but not started (the target went away meanwhile): not left behind.
+      await container?.remove({ force: true }).catch(() => undefined);
       if (cause instanceof L7labError) throw cause;
       throw new DockerError(`start a capture helper (${image}) for`, targetLabel(target), { cause });
     }

@@ -152,13 +152,33 @@ async function capture(argv: string[]): Promise<number> {
   const stop = () => controller.abort();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
-  const res = await getRaw(`/capture?${captureQuery(command)}`, controller.signal);
+  // The reader went away (| head, Wireshark closed): a normal end, not a crash.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") console.error(`l7lab: cannot write the capture: ${error.message}`);
+    controller.abort();
+  });
+  let res: Response;
+  try {
+    res = await getRaw(`/capture?${captureQuery(command)}`, controller.signal);
+  } catch (error) {
+    if (controller.signal.aborted) {
+      console.error("l7lab: capture cancelled");
+      return 0;
+    }
+    throw error;
+  }
   console.error(`l7lab: capturing ${command.service ?? `network ${command.network}`}${command.filter ? ` (${command.filter})` : ""}; Ctrl-C to stop`);
   let bytes = 0;
   try {
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       bytes += chunk.length;
-      if (!process.stdout.write(chunk)) await new Promise((r) => process.stdout.once("drain", r));
+      if (controller.signal.aborted) break;
+      if (!process.stdout.write(chunk)) {
+        await new Promise<void>((r) => {
+          process.stdout.once("drain", r);
+          controller.signal.addEventListener("abort", () => r(), { once: true });
+        });
+      }
     }
   } catch (error) {
     if (!controller.signal.aborted) throw new CliError(`the capture stream broke off: ${(error as Error).message}`);

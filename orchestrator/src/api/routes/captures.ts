@@ -12,11 +12,19 @@ export const MAX_LIVE_CAPTURE_S = 3600;
 /** How many live captures may run at once. */
 export const MAX_LIVE_CAPTURES = 4;
 const PCAPNG = "application/x-pcapng";
+/** The most a live capture's reader may fall behind before the capture ends. */
+const LIVE_BUFFER_CAP = 8 * 2 ** 20;
 /** A 200 answer that is a pcapng file, for the OpenAPI document. */
 const pcapngResponse = (description: string) => ({ description, content: { [PCAPNG]: { schema: Type.String({ format: "binary" }) } } });
 
 export const captureRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, deps) => {
   let live = 0;
+  // The running live captures' ends: the orchestrator's shutdown ends them all (so that their
+  // helpers go and their connections close) before the server closes.
+  const ending = new Set<() => void>();
+  app.addHook("preClose", async () => {
+    for (const end of [...ending]) end();
+  });
   const unavailable = () => new L7labError("CAPTURE_UNAVAILABLE", 503, "this orchestrator cannot capture packets (it was started without a capture helper)", {});
 
   app.get(
@@ -66,22 +74,38 @@ export const captureRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
       const q = req.query;
       if ((q.service === undefined) === (q.network === undefined)) throw new InvalidInputError("the capture", ["name one service (?service=) or one network (?network=)"]);
       const plan = planCapture(
-        { ...(q.service === undefined ? {} : { services: [q.service] }), ...(q.network === undefined ? {} : { networks: [q.network] }), ...(q.filter === undefined ? {} : { filter: q.filter }), limitMB: q.limitMB ?? 512 },
+        { ...(q.service === undefined ? {} : { services: [q.service] }), ...(q.network === undefined ? {} : { networks: [q.network] }), ...(q.filter === undefined ? {} : { filter: q.filter }), limitMB: q.limitMB ?? 64 },
         deps.topology,
         [],
       );
       if (live >= MAX_LIVE_CAPTURES) throw new L7labError("TOO_MANY_CAPTURES", 429, `${MAX_LIVE_CAPTURES} live captures are running already; end one first`, {});
       live += 1;
       const out = reply.raw;
+      // A client that goes away while the capture starts (Ctrl-C) must end it too: its close is
+      // heard from now on, not only once the capture runs.
+      let gone = false;
+      let finish = () => void (gone = true);
+      out.once("close", () => finish());
       // Blocks that come before the capture is known to have started wait here: until then an
-      // error still gets its JSON answer.
+      // error still gets its JSON answer. A reader slower than the capture does not make the
+      // orchestrator hold more than LIVE_BUFFER_CAP: the capture ends, marked truncated.
       let pending: Buffer[] | undefined = [];
       let session;
       try {
-        session = await deps.capture.capturer.start(plan, { live: (block) => (pending ? pending.push(block) : out.write(block)) });
+        session = await deps.capture.capturer.start(plan, {
+          live: (block) => {
+            if (pending) pending.push(block);
+            else if (out.writableLength > LIVE_BUFFER_CAP) finish();
+            else out.write(block);
+          },
+        });
       } catch (error) {
         live -= 1;
         throw error;
+      }
+      if (gone || out.destroyed) {
+        await session.stop().finally(() => (live -= 1));
+        return reply.hijack();
       }
       reply.hijack();
       out.writeHead(200, { "content-type": PCAPNG, "cache-control": "no-store" });
@@ -89,15 +113,17 @@ export const captureRoutes: FastifyPluginAsyncTypebox<AppDeps> = async (app, dep
       pending = undefined;
       const running = session;
       await new Promise<void>((resolve) => {
-        const finish = () => {
+        const timer = setTimeout(() => finish(), (q.seconds ?? MAX_LIVE_CAPTURE_S) * 1000);
+        const limit = setInterval(() => running.stats().truncated && finish(), 500);
+        const stop = () => finish();
+        ending.add(stop);
+        finish = () => {
+          ending.delete(stop);
           clearTimeout(timer);
           clearInterval(limit);
           resolve();
         };
-        const timer = setTimeout(finish, (q.seconds ?? MAX_LIVE_CAPTURE_S) * 1000);
-        const limit = setInterval(() => running.stats().truncated && finish(), 500);
-        out.once("close", finish);
-        void running.ended.then(finish);
+        void running.ended.then(() => finish());
       });
       const result = await session.stop().finally(() => (live -= 1));
       for (const e of result.errors) req.log.warn(`live capture: ${e}`);
