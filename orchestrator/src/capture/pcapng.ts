@@ -53,7 +53,6 @@ const FILE_HEADER_LENGTH = 24;
 const RECORD_HEADER_LENGTH = 16;
 const MAGIC_MICROS = 0xa1b2c3d4;
 const MAGIC_NANOS = 0xa1b23c4d;
-const PCAPNG_SHB_TYPE = 0x0a0d0d0a;
 /** libpcap refuses records longer than this (its usual largest snapshot length) unless the file's snaplen is larger. */
 const LIBPCAP_MAX_SNAPLEN = 262_144;
 
@@ -128,7 +127,7 @@ export class PcapReader {
     let littleEndian: boolean;
     if (be === MAGIC_MICROS || be === MAGIC_NANOS) littleEndian = false;
     else if (le === MAGIC_MICROS || le === MAGIC_NANOS) littleEndian = true;
-    else if (be === PCAPNG_SHB_TYPE) this.fail("this is pcapng, not classic pcap", at);
+    else if (be === SHB) this.fail("this is pcapng, not classic pcap", at);
     else this.fail(`magic number 0x${be.toString(16).padStart(8, "0")} is neither a1b2c3d4 nor a1b23c4d in either byte order`, at);
     const nanos = (littleEndian ? le : be) === MAGIC_NANOS;
     const u16 = (o: number) => (littleEndian ? bytes.readUInt16LE(o) : bytes.readUInt16BE(o));

@@ -18,15 +18,15 @@
  */
 import { SERVICE_ACTIONS } from "../docker/docker-adapter.ts";
 import { FINISHED_RUN_STATUSES, type RunStatus } from "../engine/run-types.ts";
-import { faultRow, faultText, healedLine, parseFaultCommand, type FaultCommand, type FaultView, type HealedView } from "./faults.ts";
+import { faultRow, faultText, healedLine, parseFaultCommand, type FaultView, type HealedView } from "./faults.ts";
 import { mkdir, writeFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { join, resolve } from "node:path";
 import type { ExperimentRun } from "../experiments/runner.ts";
 import { dataCsv, plotSpec, reportMd } from "../experiments/report.ts";
-import { parseExperimentCommand, pointLine, type ExperimentCommand } from "./experiments.ts";
+import { parseExperimentCommand, pointLine } from "./experiments.ts";
 import { renderSvg } from "./plot.ts";
-import { captureQuery, parseCaptureCommand, parseRunCommand, type CaptureCommand, type RunCommand } from "./run-args.ts";
+import { captureQuery, parseCaptureCommand, parseRunCommand } from "./run-args.ts";
 import { runJunit } from "../report/junit.ts";
 import { helpText, runSummary, stepLine, table, transcriptText, type RunView } from "./format.ts";
 import { readToken, tokenFile } from "../common/api-token.ts";
@@ -35,6 +35,15 @@ const base = (process.env["L7LAB_API_URL"] ?? `http://127.0.0.1:${process.env["L
 const COMMANDS = ["status", "scenarios", "run", "show", "capture", "service", "fault", "experiment", "help"];
 
 class CliError extends Error {}
+
+/** A command's arguments parsed, or a CliError with the parser's message (the usage). */
+function parsed<T>(parse: (argv: string[]) => T, argv: string[]): T {
+  try {
+    return parse(argv);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
 
 function bearer(): string {
   const file = tokenFile();
@@ -99,12 +108,7 @@ function printRun(run: RunView, transcripts: boolean): void {
 }
 
 async function run(argv: string[]): Promise<number> {
-  let options: RunCommand;
-  try {
-    options = parseRunCommand(argv);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const options = parsed(parseRunCommand, argv);
   const { name, transcripts } = options;
   const body = options.pcap === undefined ? {} : { capture: options.filter === undefined ? true : { filter: options.filter } };
   let record = await call<RunView>("POST", `/scenarios/${encodeURIComponent(name)}/runs`, body);
@@ -141,12 +145,7 @@ async function run(argv: string[]): Promise<number> {
 }
 
 async function capture(argv: string[]): Promise<number> {
-  let command: CaptureCommand;
-  try {
-    command = parseCaptureCommand(argv);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const command = parsed(parseCaptureCommand, argv);
   if (process.stdout.isTTY) throw new CliError("a capture is binary (pcapng): redirect it to a file (> capture.pcapng) or pipe it to wireshark -k -i -");
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -188,12 +187,7 @@ async function capture(argv: string[]): Promise<number> {
 }
 
 async function fault(args: string[]): Promise<number> {
-  let command: FaultCommand;
-  try {
-    command = parseFaultCommand(args);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const command = parsed(parseFaultCommand, args);
   switch (command.op) {
     case "apply": {
       const f = await call<FaultView>("POST", "/faults", command.body);
@@ -226,12 +220,7 @@ async function fault(args: string[]): Promise<number> {
 }
 
 async function experiment(args: string[]): Promise<number> {
-  let command: ExperimentCommand;
-  try {
-    command = parseExperimentCommand(args);
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const command = parsed(parseExperimentCommand, args);
   if (command.op === "list") {
     const list = await call<{ name: string; valid: boolean; title?: string; errors: string[] }[]>("GET", "/experiments");
     if (list.length === 0) console.log("no experiments (experiments/*.yaml)");

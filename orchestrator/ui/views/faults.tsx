@@ -68,11 +68,7 @@ export function FaultsView() {
           <label for="fault-service">Service</label>
           <select id="fault-service" value={service} onChange={(e) => setService(e.currentTarget.value)} required>
             <option value="">Choose a service…</option>
-            {services.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
+            <NameOptions names={services} />
           </select>
         </div>
         <div class="field">
@@ -91,13 +87,7 @@ export function FaultsView() {
             <label for="fault-peer">Cut off from</label>
             <select id="fault-peer" value={peer} onChange={(e) => setPeer(e.currentTarget.value)} required>
               <option value="">Choose a peer…</option>
-              {services
-                .filter((s) => s !== service)
-                .map((s) => (
-                  <option key={s} value={s}>
-                    {s}
-                  </option>
-                ))}
+              <NameOptions names={services.filter((s) => s !== service)} />
             </select>
           </div>
         ) : (
@@ -173,5 +163,18 @@ export function FaultsView() {
         </details>
       )}
     </section>
+  );
+}
+
+/** One <option> per name. */
+function NameOptions({ names }: { names: readonly string[] }) {
+  return (
+    <>
+      {names.map((n) => (
+        <option key={n} value={n}>
+          {n}
+        </option>
+      ))}
+    </>
   );
 }
