@@ -29,6 +29,38 @@ describe("parseComposeTopology", () => {
     expect(parseComposeTopology("services: {}\n").settings).toEqual({});
   });
 
+  it("has the campus DHCP server lease what Docker never assigns, and point at the lab's own TFTP server, router and resolver", () => {
+    const t = parseComposeTopology(compose);
+    const kea = JSON.parse(readFileSync(new URL("../../../services/dhcp-kea/kea-dhcp4.conf", import.meta.url), "utf8").replace(/^\s*\/\/.*$/gm, "")) as {
+      Dhcp4: { "interfaces-config": { interfaces: string[] }; subnet4: { subnet: string; pools: { pool: string }[]; "next-server": string; "server-hostname": string; "boot-file-name": string; "option-data": { name: string; data: string }[] }[] };
+    };
+    const campus = t.networks.find((n) => n.name === "campus")!;
+    const [subnet] = kea.Dhcp4.subnet4;
+    expect(subnet!.subnet).toBe(campus.subnet);
+    expect(t.addressOf("dhcp", "campus")).toBe("10.1.0.67");
+    const [from, to] = subnet!.pools[0]!.pool.split(/\s*-\s*/).map((a) => Number(a.split(".")[3]));
+    // Docker assigns from ip_range alone (10.1.0.0/25: .0 to .127); no fixed campus address is in the pool.
+    expect(campus.ipRange).toBe("10.1.0.0/25");
+    expect(from).toBeGreaterThan(127);
+    const fixed = t.services.flatMap((s) => s.networks.filter((n) => n.network === "campus" && n.ipv4 !== "").map((n) => Number(n.ipv4.split(".")[3])));
+    expect(fixed.length).toBeGreaterThan(5);
+    expect(fixed.filter((last) => last >= from! && last <= to!)).toEqual([]);
+    // Network boot: next-server (siaddr) is tftp.someschool.edu's address; the router and the resolver are the campus's own.
+    expect(subnet!["next-server"]).toBe(t.resolveHost("tftp.someschool.edu"));
+    expect(subnet!["server-hostname"]).toBe("tftp.someschool.edu");
+    expect(subnet!["boot-file-name"]).toBe("pxelinux.0");
+    const option = (name: string) => subnet!["option-data"].find((o) => o.name === name)?.data;
+    expect(option("routers")).toBe(t.addressOf("router", "campus"));
+    expect(option("domain-name-servers")).toBe(t.addressOf("dns-resolver", "campus"));
+    expect(option("tftp-server-name")).toBe("tftp.someschool.edu");
+  });
+
+  it("knows which services are on demand (a compose profile): the diskless VM, and nothing else", () => {
+    const t = parseComposeTopology(compose);
+    expect(t.services.filter((s) => t.isOnDemand(s.name)).map((s) => [s.name, s.profiles])).toEqual([["pxe-client", ["boot"]]]);
+    expect(t.service("pxe-client").networks).toEqual([{ network: "campus", ipv4: "" }]);
+  });
+
   it("places the file-transfer servers at the addresses the DNS gives them", () => {
     const t = parseComposeTopology(compose);
     expect(t.resolveHost("ftp.someschool.edu")).toBe("10.0.0.42");

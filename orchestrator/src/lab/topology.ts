@@ -12,6 +12,10 @@ import { UnknownNameError } from "../common/errors.ts";
  *   l7lab.description  one line for people
  *   l7lab.init-for     on a one-shot (role net-init): the service whose network namespace it sets
  *                      up (routes) and then exits; run again whenever that service starts
+ *
+ * A service in a compose profile (`profiles:`) is on demand: `docker compose up` does not start it,
+ * `./l7lab up` only creates its container, and a scenario starts it (the run stops it again at its
+ * end if it is still running). The diskless VM, pxe-client, is one.
  */
 export interface NetworkSpec {
   name: string;
@@ -25,6 +29,8 @@ export interface NetworkSpec {
   description: string;
   /** The host bridge's name, when the compose file fixes it (driver_opts). */
   bridge?: string;
+  /** Where Docker picks the addresses of containers without a fixed one (ipam ip_range), when set. */
+  ipRange?: string;
   /**
    * The service whose NAT hides this network's hosts from the others (label l7lab.nat-by): the
    * campus router masquerades the campus, so the Internet side sees campus hosts as the router.
@@ -52,6 +58,8 @@ export interface ServiceSpec {
   networks: { network: string; ipv4: string }[];
   /** On a one-shot init service: the service whose network namespace it sets up. */
   initFor?: string;
+  /** The compose profiles the service is in: when it has any, it is on demand (not started by `up`). */
+  profiles?: string[];
 }
 
 /** The lab's settings that are not services: the compose file's top-level `x-l7lab` key. */
@@ -85,6 +93,11 @@ export class Topology {
     const out: Record<string, string[]> = {};
     for (const s of this.services) if (s.initFor !== undefined) (out[s.initFor] ??= []).push(s.name);
     return out;
+  }
+
+  /** Whether the service is on demand: in a compose profile, so not started with the lab. */
+  isOnDemand(name: string): boolean {
+    return (this.service(name).profiles?.length ?? 0) > 0;
   }
 
   /** The service with this compose name; an unknown name throws an error listing the valid ones. */
@@ -199,6 +212,7 @@ export function parseComposeTopology(text: string): Topology {
       private: labelsOf(net)["l7lab.private"] === "true",
       description: labelsOf(net)["l7lab.description"] ?? "",
       ...(typeof bridge === "string" ? { bridge } : {}),
+      ...(typeof config["ip_range"] === "string" ? { ipRange: config["ip_range"] } : {}),
       ...(labelsOf(net)["l7lab.nat-by"] ? { natBy: labelsOf(net)["l7lab.nat-by"] } : {}),
     };
   });
@@ -216,6 +230,7 @@ export function parseComposeTopology(text: string): Topology {
       description: labels["l7lab.description"] ?? "",
       networks: attached,
       ...(labels["l7lab.init-for"] ? { initFor: labels["l7lab.init-for"] } : {}),
+      ...(Array.isArray(svc["profiles"]) && svc["profiles"].length > 0 ? { profiles: svc["profiles"].map(String) } : {}),
     };
   });
   const x = asObject(doc["x-l7lab"]);
