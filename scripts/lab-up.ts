@@ -34,8 +34,9 @@ function compose(composeArgs: string[]): number {
   return r.status ?? 1;
 }
 
+// Every service's image, those of the on-demand services (compose profiles: the diskless VM) too.
 console.log("[l7lab] building images");
-if (compose(["build"]) !== 0) {
+if (compose(["--profile", "*", "build"]) !== 0) {
   console.error("\n[l7lab] the images did not build: see the build output above");
   process.exit(1);
 }
@@ -65,6 +66,20 @@ if (status !== 0) {
   process.exit(1);
 }
 console.log(`[l7lab] the lab is up and healthy (${seconds} s)`);
+
+// The on-demand services get their containers, created but not started: a scenario starts one
+// (pxe-boot-vm starts the diskless VM), or `docker compose --profile boot up pxe-client`.
+const config = spawnSync("docker", ["compose", "--profile", "*", "config", "--format", "json"], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+const services = config.status === 0 ? (JSON.parse(config.stdout) as { services: Record<string, { profiles?: string[] }> }).services : {};
+const onDemand = Object.entries(services).filter(([, s]) => (s.profiles?.length ?? 0) > 0).map(([name, s]) => ({ name, profiles: s.profiles ?? [] }));
+if (onDemand.length > 0) {
+  const profiles = [...new Set(onDemand.flatMap((s) => s.profiles))].flatMap((p) => ["--profile", p]);
+  if (compose([...profiles, "create", ...onDemand.map((s) => s.name)]) !== 0) {
+    console.error(`[l7lab] could not create the containers of the on-demand services ${onDemand.map((s) => s.name).join(", ")} (see above); the rest of the lab is up`);
+    process.exit(1);
+  }
+  console.log(`[l7lab] on demand, created but not started: ${onDemand.map((s) => s.name).join(", ")}`);
+}
 
 // A lab made before the per-server key volumes kept every key (the CA's too, and the servers' at
 // 0644) in the volumes lab-ca and lab-ca-public, which nothing mounts any more: remove them.

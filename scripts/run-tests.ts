@@ -35,12 +35,12 @@ mkdirSync("test-results", { recursive: true });
 const BUILD_LOG = "test-results/build.log";
 let build: Promise<string | undefined> | undefined;
 if (args.includes("--build-images") && !unitOnly) {
-  console.log(`=== building the lab's images in the background: docker compose build (log: ${BUILD_LOG})`);
+  console.log(`=== building the lab's images in the background: docker compose --profile '*' build (log: ${BUILD_LOG})`);
   const log = openSync(BUILD_LOG, "w");
   // Then the tests' tools image (services/tools: tshark, chromium), from the same base image as the lab's;
   // the capture and UI tests would build it themselves, but here the build overlaps the unit tests.
   const tools = 'set -a; [ -f .env ] && . ./.env; set +a; docker build -q -t l7lab/tools:dev --build-arg "BASE_IMAGE=${BASE_IMAGE:-debian:bookworm-slim}" services/tools';
-  const child = spawn("sh", ["-c", `docker compose build && (${tools})`], { stdio: ["ignore", log, log] });
+  const child = spawn("sh", ["-c", `docker compose --profile '*' build && (${tools})`], { stdio: ["ignore", log, log] });
   build = new Promise((resolve) => {
     child.on("error", (error) => resolve(`docker compose build could not run: ${error.message}`));
     child.on("exit", (code, signal) => resolve(code === 0 ? undefined : `the lab's images did not build (docker compose build or the tools image exited with ${code ?? signal}; see ${BUILD_LOG})`));

@@ -3,15 +3,15 @@ import { request } from "node:http";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { api, apiBase, apiToken, oneShots, repoRoot, sh, topology } from "./lab.ts";
+import { api, apiBase, apiToken, longRunning, repoRoot, sh, topology } from "./lab.ts";
 
 type ErrorBody = { statusCode: number; error: string; message: string };
 type Service = { service: string; state: string; health: string };
 
-/** The services that are not running, one-shots aside (an empty list is what every bad-input test wants). */
+/** The services that are not running, one-shots and on-demand ones aside (an empty list is what every bad-input test wants). */
 async function notRunning(): Promise<Service[]> {
   const reply = await api<Service[]>("GET", "/services");
-  return reply.body.filter((s) => s.state !== "running" && !(oneShots.has(s.service) && s.state === "exited"));
+  return reply.body.filter((s) => s.state !== "running" && longRunning(s.service));
 }
 
 /** A raw request to the API on the host's loopback, with exactly the headers given (node:http: fetch would not send a foreign Host). */

@@ -195,6 +195,7 @@ describe("./l7lab status with the one-shots", () => {
       const row = rows.find((cells) => cells[0] === s.name);
       expect(row, `${s.name} in: ${r.stdout}`).toBeDefined();
       if (s.role === "net-init") expect(row!.slice(1, 4).join(" "), s.name).toBe("exited none (one-shot:");
+      else if (s.profiles) expect(row!.slice(2, 6).join(" "), s.name).toBe("none (on demand, profile");
       else expect(row!.slice(1, 3), s.name).toEqual(["running", "healthy"]);
     }
   });

@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { api, explain, oneShots, repoRoot, runScenario, sh, type Run, type RunStep } from "./lab.ts";
+import { api, explain, longRunning, repoRoot, runScenario, sh, type Run, type RunStep } from "./lab.ts";
 
 const compose = (...args: string[]) => {
   const r = spawnSync("docker", ["compose", ...args], { cwd: repoRoot, encoding: "utf8" });
@@ -63,7 +63,7 @@ describe("scenario dns-resolution, run through the orchestrator's API", () => {
 
   it("leaves every service running and healthy afterwards", async () => {
     const services = await api<{ service: string; state: string; health: string }[]>("GET", "/services");
-    const unwell = services.body.filter((s) => !(oneShots.has(s.service) && s.state === "exited") && (s.state !== "running" || (s.health !== "healthy" && s.health !== "none")));
+    const unwell = services.body.filter((s) => longRunning(s.service) && (s.state !== "running" || (s.health !== "healthy" && s.health !== "none")));
     expect(unwell).toEqual([]);
   });
 });

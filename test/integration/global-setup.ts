@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Docker from "dockerode";
@@ -44,9 +45,18 @@ export default async function setup(): Promise<() => Promise<void>> {
     throw new Error(`the lab did not come up healthy: ${(error as Error).message}\n${report}`, { cause: error });
   }
   console.log(`[global-setup] lab ${wasRunning ? "reused" : "started"} and healthy in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; API at ${apiBase}`);
+  // The on-demand services (compose profiles: the diskless VM), created as ./l7lab up does, not started.
+  const onDemand = topology.services.filter((s) => topology.isOnDemand(s.name));
+  const profiles = [...new Set(onDemand.flatMap((s) => s.profiles ?? []))].flatMap((p) => ["--profile", p]);
+  const compose = (args: string[]) => {
+    const r = spawnSync("docker", ["compose", "--project-name", project, ...composeFiles().flatMap((f) => ["-f", f]), ...profiles, ...args], { cwd: repoRoot, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`docker compose ${args.join(" ")} failed: ${r.stderr}`);
+  };
+  if (onDemand.length > 0) compose(["create", ...onDemand.map((s) => s.name)]);
 
   return async () => {
     if (wasRunning) return;
+    if (onDemand.length > 0) compose(["rm", "--force", "--stop", ...onDemand.map((s) => s.name)]);
     await started.down({ timeout: 10_000, removeVolumes: true });
   };
 }

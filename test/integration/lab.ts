@@ -17,6 +17,10 @@ export const lab = new DockerodeAdapter(topology.project, undefined, { initServi
  * state when all is well.
  */
 export const oneShots: ReadonlySet<string> = new Set(topology.services.filter((s) => s.role === "net-init").map((s) => s.name));
+/** The on-demand services (a compose profile's: the diskless VM): created by ./l7lab up, started only by a scenario. */
+export const onDemand: ReadonlySet<string> = new Set(topology.services.filter((s) => topology.isOnDemand(s.name)).map((s) => s.name));
+/** Whether a service runs all the time the lab is up (not a one-shot, not on demand). */
+export const longRunning = (service: string): boolean => !oneShots.has(service) && !onDemand.has(service);
 
 /** Fault helpers of the lab still in place, running or not (there must be none once a run or a heal is over). */
 export async function faultHelpers(): Promise<string[]> {

@@ -41,6 +41,7 @@ export const TopologyReply = Type.Object({
       role: Type.String(),
       description: Type.String(),
       networks: Type.Array(Type.Object({ network: Type.String(), ipv4: Type.String() })),
+      profiles: Type.Optional(Type.Array(Type.String(), { description: "compose profiles: a service in one is on demand (the diskless VM): not started with the lab, started by a scenario" })),
       state: Type.String({ description: "running, exited, paused, ... or absent when no container exists" }),
       health: Type.String(),
     }),

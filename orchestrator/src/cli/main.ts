@@ -85,9 +85,11 @@ async function call<T>(method: string, path: string, payload?: unknown): Promise
 }
 
 async function status(): Promise<void> {
-  const t = await call<{ services: { name: string; role: string; description: string; hostnames: string[]; networks: { ipv4: string }[]; state: string; health: string }[] }>("GET", "/topology");
-  // A one-shot (it sets a host's routes) has exited when all is well: say what it is for.
-  const names = (s: (typeof t.services)[number]) => (s.role === "net-init" ? `(${s.description})` : s.hostnames.join(" "));
+  const t = await call<{ services: { name: string; role: string; description: string; hostnames: string[]; networks: { ipv4: string }[]; profiles?: string[]; state: string; health: string }[] }>("GET", "/topology");
+  // A one-shot (it sets a host's routes) has exited when all is well, and an on-demand service (the
+  // diskless VM) runs only when a scenario starts it: say what they are for.
+  const names = (s: (typeof t.services)[number]) =>
+    s.role === "net-init" ? `(${s.description})` : s.profiles?.length ? `(on demand, profile ${s.profiles.join(", ")}: ${s.description})` : s.hostnames.join(" ");
   console.log(table(["service", "state", "health", "addresses", "names"], t.services.map((s) => [s.name, s.state, s.health, s.networks.map((n) => n.ipv4).filter(Boolean).join(" "), names(s)])));
 }
 

@@ -6,6 +6,7 @@ import { RunQueueFullError } from "../scenarios/errors.ts";
 import { ScenarioEngine, type ScenarioEngineOptions } from "./engine.ts";
 import type { RunRecord } from "./run-types.ts";
 import type { Scenario } from "../scenarios/schema.ts";
+import { Topology } from "../lab/topology.ts";
 import { constantProbe, FakeDocker, fakeProbe, hangingProbe, SERVICES, testTopology, VirtualClock } from "../scenarios/testing/fakes.ts";
 import { validateScenario } from "../scenarios/validate.ts";
 
@@ -259,6 +260,68 @@ describe("ScenarioEngine: faults are undone", () => {
     expect(run.cleanup).toEqual([{ service: "dns-hamburger-1", action: "start", ok: false, message: "could not restore dns-hamburger-1 (start): Docker could not start dns-hamburger-1" }]);
     expect(run.status).toBe("error");
     expect(run.error).toEqual({ code: "CLEANUP_FAILED", message: "the steps passed, but the lab could not be restored: could not restore dns-hamburger-1 (start): Docker could not start dns-hamburger-1" });
+  });
+});
+
+describe("ScenarioEngine: an on-demand service (a compose profile's, like the diskless VM)", () => {
+  /** The test lab with one more service, "vm", in the compose profile "boot", created and exited. */
+  function withVm(probes: Probe[] = []) {
+    const base = testTopology();
+    const topology = new Topology("l7lab", [...base.services, { name: "vm", hostnames: [], role: "pxe-client", description: "", networks: [{ network: "lab", ipv4: "" }], profiles: ["boot"] }], [...base.networks]);
+    const lab = setup(probes, { topology });
+    lab.docker.services.set("vm", { state: "exited", health: "none" });
+    const scenario = (steps: unknown[]): Scenario => {
+      const checked = validateScenario({ name: "test", title: "A test", steps }, { registry: new ProbeRegistry(probes), topology });
+      if (!checked.ok) throw new Error(checked.problems.join("\n"));
+      return checked.scenario;
+    };
+    return { ...lab, scenario };
+  }
+
+  it("is stopped at the end of a run that started it and failed while it still ran", async () => {
+    const { engine, docker, scenario } = withVm([constantProbe("dns", { rcode: "SERVFAIL" })]);
+    const run = await engine.waitFor(engine.start(scenario([{ id: "boot", service: "vm", action: "start", waitHealthy: false }, { id: "check", probe: "dns", expect: [{ path: "rcode", equals: "NOERROR" }] }])).id);
+    expect(run.status).toBe("failed");
+    expect(run.cleanup).toEqual([{ service: "vm", action: "stop", ok: true, message: "stopped vm, which the run started and which was still running" }]);
+    expect(docker.services.get("vm")!.state).toBe("exited");
+    expect(docker.calls.filter((c) => c.startsWith("act"))).toEqual(["act vm start", "act vm stop"]);
+  });
+
+  it("is left alone when it has stopped by itself (the VM powered off)", async () => {
+    const { engine, docker, scenario } = withVm([fakeProbe("dns", () => {
+      docker.services.get("vm")!.state = "exited"; // QEMU exits when the guest powers off
+      return Promise.resolve({ ok: true, data: {}, transcript: [] });
+    })]);
+    const run = await engine.waitFor(engine.start(scenario([{ id: "boot", service: "vm", action: "start", waitHealthy: false }, { id: "watch", probe: "dns" }])).id);
+    expect(run.status).toBe("passed");
+    expect(run.cleanup).toEqual([{ service: "vm", action: "none", ok: true, message: "vm, which the run started, had already stopped (exited)" }]);
+    expect(docker.calls.filter((c) => c.startsWith("act"))).toEqual(["act vm start"]);
+  });
+
+  it("is stopped when the run is aborted while it boots", async () => {
+    const { engine, docker, scenario } = withVm([hangingProbe("dns")]);
+    const started = engine.start(scenario([{ id: "boot", service: "vm", action: "start", waitHealthy: false }, { id: "watch", probe: "dns" }]));
+    await until(() => docker.calls.includes("act vm start"));
+    engine.abort(started.id);
+    const run = await engine.waitFor(started.id);
+    expect(run.status).toBe("aborted");
+    expect(run.cleanup).toEqual([{ service: "vm", action: "stop", ok: true, message: "stopped vm, which the run started and which was still running" }]);
+    expect(docker.services.get("vm")!.state).toBe("exited");
+  });
+
+  it("without a container says how to create one, and names the profile", async () => {
+    const { engine, docker, scenario } = withVm();
+    docker.services.delete("vm");
+    const run = await engine.waitFor(engine.start(scenario([{ id: "boot", service: "vm", action: "start", waitHealthy: false }])).id);
+    expect(run.status).toBe("error");
+    expect(run.steps[0]!.error).toEqual({ code: "NO_CONTAINER", message: 'service "vm" is on demand (a compose profile\'s) and has no container yet: ./l7lab up creates it, or "docker compose --profile boot create vm"' });
+  });
+
+  it("a service that is not on demand is not stopped at the end of a run that started it", async () => {
+    const { engine, docker, scenario } = withVm();
+    const run = await engine.waitFor(engine.start(scenario([{ id: "start", service: "dns-resolver", action: "start" }])).id);
+    expect(run.cleanup).toEqual([]);
+    expect(docker.services.get("dns-resolver")!.state).toBe("running");
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Clock } from "../common/clock.ts";
-import { InvalidInputError } from "../common/errors.ts";
+import { InvalidInputError, L7labError } from "../common/errors.ts";
 import type { DockerAdapter, ServiceState } from "../docker/docker-adapter.ts";
 import { describeNetFault } from "../faults/net-fault-args.ts";
 import type { Topology } from "../lab/topology.ts";
@@ -99,6 +99,19 @@ async function runService(step: ServiceStep, env: StepEnv): Promise<StepOutcome>
   if (isFault(step.action) && !env.ledger.has(step.service)) {
     before = await env.docker.serviceState(step.service);
     env.ledger.record(before);
+  }
+  // An on-demand service (a compose profile's: the diskless VM) that the run starts is stopped
+  // again at the run's end. Its container exists only once created (./l7lab up does).
+  const onDemand = env.topology.isOnDemand(step.service);
+  if (onDemand && (step.action === "start" || step.action === "restart")) {
+    env.ledger.startedOnDemand(step.service);
+    try {
+      await env.docker.serviceState(step.service);
+    } catch (error) {
+      if (!(error instanceof L7labError) || error.code !== "NO_CONTAINER") throw error;
+      const profiles = (env.topology.service(step.service).profiles ?? []).map((p) => `--profile ${p}`).join(" ");
+      throw new L7labError("NO_CONTAINER", 409, `service "${step.service}" is on demand (a compose profile's) and has no container yet: ./l7lab up creates it, or "docker compose ${profiles} create ${step.service}"`, { service: step.service });
+    }
   }
   // Not raced against the signal: a half-done Docker action would race the cleanup.
   let after = await env.docker.act(step.service, step.action);

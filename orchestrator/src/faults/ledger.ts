@@ -26,6 +26,20 @@ export interface NetFaultEntry {
 export class FaultLedger {
   readonly #before = new Map<string, ServiceState>();
   readonly #net = new Map<string, NetFaultEntry>();
+  readonly #onDemand = new Set<string>();
+
+  /**
+   * An on-demand service (a compose profile's, such as the diskless VM) that this run started: the
+   * run's end stops it if it is still running, so that nothing the run started outlives it.
+   */
+  startedOnDemand(service: string): void {
+    this.#onDemand.add(service);
+  }
+
+  /** The on-demand services this run started, in the order it started them. */
+  onDemandServices(): string[] {
+    return [...this.#onDemand];
+  }
 
   addNetFault(entry: NetFaultEntry): void {
     this.#net.set(entry.stepId, entry);

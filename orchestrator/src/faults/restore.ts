@@ -15,12 +15,26 @@ export interface RestoreOptions {
 }
 
 /**
- * Undoes every fault in the ledger: first removes the network faults still applied, then, one
- * service after another, starts a stopped or killed service or unpauses a paused one, and waits
- * until it is healthy. Never throws; each fault gives one record.
+ * Undoes every fault in the ledger: first stops the on-demand services the run started (the
+ * diskless VM) that still run, then removes the network faults still applied, then, one service
+ * after another, starts a stopped or killed service or unpauses a paused one, and waits until it is
+ * healthy. Never throws; each fault gives one record.
  */
 export async function restoreFaults(ledger: FaultLedger, options: RestoreOptions): Promise<CleanupRecord[]> {
   const records: CleanupRecord[] = [];
+  for (const service of ledger.onDemandServices()) {
+    try {
+      const now = await options.docker.serviceState(service);
+      if (now.state === "running" || now.state === "paused" || now.state === "restarting") {
+        await options.docker.act(service, "stop");
+        records.push({ service, action: "stop", ok: true, message: `stopped ${service}, which the run started and which was still ${now.state}` });
+      } else {
+        records.push({ service, action: "none", ok: true, message: `${service}, which the run started, had already stopped (${now.state})` });
+      }
+    } catch (error) {
+      records.push({ service, action: "stop", ok: false, message: `could not stop ${service}, which the run started: ${errorInfo(error).message}` });
+    }
+  }
   for (const entry of ledger.netFaults()) {
     const action = `remove ${describeNetFault(entry.fault)}`;
     try {

@@ -1,6 +1,6 @@
 /** Test doubles for the scenario engine: a virtual clock, a fake Docker, fake probes, a small topology. */
 import { Type, type TSchema } from "typebox";
-import { DockerError } from "../../common/errors.ts";
+import { DockerError, L7labError } from "../../common/errors.ts";
 import type { ContainerHealth, NetFaultCapabilities, NetFaultHandle, DockerAdapter, ExecResult, LogLine, ServiceAction, ServiceState } from "../../docker/docker-adapter.ts";
 import { Topology } from "../../lab/topology.ts";
 import type { Probe, ProbeContext, ProbeOutcome } from "../../probes/probe.ts";
@@ -31,7 +31,8 @@ export class FakeDocker implements DockerAdapter {
 
   #get(service: string): FakeService {
     const s = this.services.get(service);
-    if (!s) throw new DockerError("find", service);
+    // As the real adapter: a service without a container is a 409 that says so.
+    if (!s) throw new L7labError("NO_CONTAINER", 409, `service "${service}" has no container`, { service });
     return s;
   }
 
