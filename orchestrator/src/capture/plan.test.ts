@@ -55,6 +55,11 @@ describe("touchedServices", () => {
     expect(touchedServices([probe("logs", { services: ["mailbox-hamburger"], pattern: "saved mail" })], topology)).toEqual(["mailbox-hamburger"]);
   });
 
+  it("for the diskless VM's boot: the DHCP and TFTP servers the netboot probe reads, not the VM (not running when the capture starts) nor the prober", () => {
+    const steps = [step("service", { service: "pxe-client", action: "start", waitHealthy: false }), probe("netboot", { since: "s", client: "pxe-client", dhcp: "dhcp", tftp: "tftp" })];
+    expect(touchedServices(steps, topology)).toEqual(["tftp", "dhcp"]);
+  });
+
   it("names the service of a service, exec or fault step", () => {
     expect(touchedServices([step("service", { service: "dns-resolver", action: "restart" })], topology)).toEqual(["dns-resolver"]);
     expect(touchedServices([step("exec", { exec: "mail-crepes", command: ["postqueue", "-f"], expect: [] })], topology)).toEqual(["mail-crepes"]);

@@ -68,14 +68,18 @@ export function filterProblem(filter: string): string | undefined {
   return undefined;
 }
 
-/** The fields of a probe's parameters, at any depth, that name where it goes. */
-const TARGET_FIELDS = new Set(["server", "url", "proxy", "services"]);
+/** The fields of a probe's parameters, at any depth, that name where it goes (or, for netboot, whose logs it reads). */
+const TARGET_FIELDS = new Set(["server", "url", "proxy", "services", "dhcp", "tftp"]);
+/** The probes that read Docker in the controller rather than go on the network from the prober. */
+const CONTROLLER_PROBES = new Set(["logs", "netboot"]);
 
 /**
  * The services a scenario's steps touch: a service, exec or fault step's service, a logs probe's
  * services, and the hosts a probe goes to (its server, url or proxy, by service name, host name or
  * URL), plus the prober for every probe step that goes on the network, and the lab resolver for a
  * DNS probe that names no server. Other strings (a user called bob, a name looked up) do not count.
+ * An on-demand service (the diskless VM) does not count: it is not running when the capture starts,
+ * so there is no namespace to join; its DHCP server and TFTP server, or its network, show its traffic.
  */
 export function touchedServices(steps: readonly object[], topology: Topology): string[] {
   const byName = new Map<string, string>();
@@ -109,11 +113,11 @@ export function touchedServices(steps: readonly object[], topology: Topology): s
     name(step.fault?.service);
     if (step.kind !== "probe") continue;
     targets(step.with ?? {});
-    if (step.probe !== "logs" && prober !== undefined) found.add(prober);
+    if (!CONTROLLER_PROBES.has(step.probe ?? "") && prober !== undefined) found.add(prober);
     if (step.probe === "dns" && step.with?.["server"] === undefined && resolver !== undefined) found.add(resolver);
   }
   const allowed = new Set(capturableServices(topology));
-  return topology.serviceNames().filter((n) => found.has(n) && allowed.has(n));
+  return topology.serviceNames().filter((n) => found.has(n) && allowed.has(n) && !topology.isOnDemand(n));
 }
 
 /** The names a string may stand for: itself, a URL's host, the host of host:port, without a trailing dot. */
