@@ -12,6 +12,8 @@ export interface ServiceState {
   /** Docker's container state: running, exited, paused, restarting, created, dead. */
   state: string;
   health: ContainerHealth;
+  /** The exit code of a container that has exited, from Docker's status text ("Exited (0) 3 seconds ago"). */
+  exitCode?: number;
   networks: { name: string; ipv4: string }[];
 }
 

@@ -63,6 +63,7 @@ export class DockerodeAdapter implements DockerAdapter {
         id: c.Id,
         state: c.State,
         health: healthFromStatus(c.Status),
+        ...exitCodeFromStatus(c.Status),
         networks: Object.entries(c.NetworkSettings?.Networks ?? {}).map(([name, n]) => ({
           name: name.startsWith(`${this.project}_`) ? name.slice(this.project.length + 1) : name,
           ipv4: n.IPAddress,
@@ -263,4 +264,10 @@ function healthFromStatus(status: string): ContainerHealth {
   if (/\(unhealthy\)/.test(status)) return "unhealthy";
   if (/\(health: starting\)/.test(status)) return "starting";
   return "none";
+}
+
+/** The exit code in Docker's status text of an exited container: "Exited (137) 3 seconds ago". */
+function exitCodeFromStatus(status: string): { exitCode?: number } {
+  const m = /^Exited \((-?\d+)\)/.exec(status);
+  return m ? { exitCode: Number(m[1]) } : {};
 }

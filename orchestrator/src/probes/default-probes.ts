@@ -4,6 +4,7 @@ import { httpProbe } from "./http/http-probe.ts";
 import { httpmixProbe } from "./httpmix/httpmix-probe.ts";
 import { imapProbe } from "./imap/imap-probe.ts";
 import { logsProbe } from "./logs/logs-probe.ts";
+import { netbootProbe } from "./netboot/netboot-probe.ts";
 import { pop3Probe } from "./pop3/pop3-probe.ts";
 import { pxeProbe } from "./pxe/pxe-probe.ts";
 import { rtspProbe } from "./rtsp/rtsp-probe.ts";
@@ -18,8 +19,11 @@ import { webpageProbe } from "./webpage/webpage-probe.ts";
  * prober (orchestrator/src/prober), which is on those networks and has nothing else.
  */
 const NETWORK_PROBES = [dnsProbe, ftpProbe, httpProbe, httpmixProbe, imapProbe, pop3Probe, pxeProbe, rtspProbe, smtpProbe, tftpProbe, webpageProbe];
-/** The probes that read Docker (a service's log) and so run where the Docker socket is: the controller. */
-const CONTROLLER_PROBES = [logsProbe];
+/**
+ * The probes that read Docker (a service's log, a container's state) and so run where the Docker
+ * socket is: the controller.
+ */
+const CONTROLLER_PROBES = [logsProbe, netbootProbe];
 
 /** Every probe the orchestrator offers to scenarios, all in this process. */
 export function defaultProbes(): ProbeRegistry {
