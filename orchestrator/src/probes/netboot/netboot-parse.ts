@@ -390,8 +390,15 @@ export interface NetbootPhases {
   firmwareMs?: number;
   /** The first exchange's first DISCOVER to its first ACK. */
   dhcpMs?: number;
+  /**
+   * The ACK to iPXE's "Configuring (net0 ...) ok": iPXE configures IPv6 too, and waits for a router
+   * advertisement (its solicitations back off over about 15 s) that this IPv4-only lab never sends.
+   */
+  configureMs?: number;
   /** The first RRQ to PXELINUX's last "Loading ... ok" (the initrd), or the "Linux version" line without it. */
   tftpMs?: number;
+  /** The initrd loaded to "Linux version": the kernel's real-mode setup and decompression. */
+  kernelStartMs?: number;
   /** "Linux version" to the marker. */
   kernelMs?: number;
   /** The marker to "reboot: Power down". */
@@ -444,7 +451,9 @@ export function analyzeNetboot(logs: NetbootLogs, view: TftpView): NetbootAnalys
   const phaseList: [keyof NetbootPhases, number | undefined][] = [
     ["firmwareMs", span(serial.startAt, dhcp.firstAt)],
     ["dhcpMs", span(dhcp.discoverAt, dhcp.ackAt)],
+    ["configureMs", span(dhcp.ackAt, serial.ipxeDhcpAt)],
     ["tftpMs", span(tftp.firstRrqAt, loadedOk[loadedOk.length - 1]?.at ?? serial.linuxAt)],
+    ["kernelStartMs", span(loadedOk[loadedOk.length - 1]?.at, serial.linuxAt)],
     ["kernelMs", span(serial.linuxAt, serial.markerAt)],
     ["poweroffMs", span(serial.markerAt, serial.poweredOffAt)],
     ["totalMs", span(serial.startAt, serial.endAt)],

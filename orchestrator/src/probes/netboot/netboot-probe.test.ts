@@ -158,7 +158,7 @@ describe("the netboot probe", () => {
       "* pxe-client marker: address=10.1.0.151 interface=eth0 mac=52:54:00:12:34:56 BOOTIF=01-52-54-00-12-34-56",
       "* pxe-client powered off",
       "* pxe-client exited (exit code 0) after waiting 2000 ms",
-      "* pxe-client phases: firmware 2265 ms, DHCP 3038 ms, TFTP 1696 ms, kernel 2824 ms, power-off 1017 ms, total 27550 ms",
+      "* pxe-client phases: firmware 2265 ms, DHCP 3038 ms, iPXE's IPv6 wait 13015 ms, TFTP 1696 ms, kernel start 3671 ms, kernel to marker 2824 ms, power-off 1017 ms, total 27550 ms",
     ].map(indexOf);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(lines.filter((l) => l.includes("RRQ"))).toHaveLength(6);

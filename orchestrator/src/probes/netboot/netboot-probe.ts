@@ -215,8 +215,10 @@ export const netbootProbe: Probe<typeof Params, NetbootResult> = {
 const PHASE_NAMES: [keyof NetbootPhases, string][] = [
   ["firmwareMs", "firmware"],
   ["dhcpMs", "DHCP"],
+  ["configureMs", "iPXE's IPv6 wait"],
   ["tftpMs", "TFTP"],
-  ["kernelMs", "kernel"],
+  ["kernelStartMs", "kernel start"],
+  ["kernelMs", "kernel to marker"],
   ["poweroffMs", "power-off"],
   ["totalMs", "total"],
 ];
