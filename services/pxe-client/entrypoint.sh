@@ -24,7 +24,7 @@ case $MAC in
 esac
 case $ACCEL in auto|kvm|tcg) ;; *) echo "pxe-client: PXE_ACCEL=$ACCEL: use auto, kvm or tcg" >&2; exit 2 ;; esac
 
-# The campus interface: the one with the default route's network, eth0 when there is only one.
+# The campus interface: the container's first (and only) Ethernet interface, eth0.
 uplink=$(ip -o link show | sed -n 's/^[0-9]*: \(eth[0-9]*\)@.*/\1/p' | head -n1)
 [ -n "$uplink" ] || { echo "pxe-client: no network interface to bridge" >&2; exit 1; }
 ip link add br0 type bridge
@@ -33,11 +33,22 @@ ip tuntap add dev tap0 mode tap
 ip link set tap0 master br0 up
 ip addr flush dev "$uplink"
 ip link set "$uplink" master br0 up
+# The lab is IPv4: the bridge passes the VM's IPv4 and ARP only. Its IPv6 (iPXE's and Linux's
+# link-local addresses, router solicitations) would otherwise reach every campus host and the
+# host's own bridge, which has a link-local address.
+nft -f - <<'NFT'
+table bridge pxe-client {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    iifname "tap0" ether type != { ip, arp } counter drop
+  }
+}
+NFT
 
+# The device node is not passed in (it may not exist on the host); the cgroup rule allows it.
+if [ "$ACCEL" != tcg ] && [ ! -e /dev/kvm ]; then mknod -m 600 /dev/kvm c 10 232 2>/dev/null || true; fi
 if [ "$ACCEL" = auto ]; then
   ACCEL=tcg
-  # The device node is not passed in (it may not exist on the host); the cgroup rule allows it.
-  [ -e /dev/kvm ] || mknod -m 660 /dev/kvm c 10 232 2>/dev/null || true
   if grep -qw -E 'vmx|svm' /proc/cpuinfo && [ -r /dev/kvm ] && [ -w /dev/kvm ] \
      && (exec 3<>/dev/kvm) 2>/dev/null; then
     ACCEL=kvm
@@ -46,7 +57,11 @@ fi
 cpu=qemu64
 [ "$ACCEL" = kvm ] && cpu=host
 echo "pxe-client: booting from the network: MAC $MAC, UUID $UUID, $MEM MiB, $ACCEL ($cpu), NIC virtio-net bridged to $uplink"
+# QEMU opens the tap and /dev/kvm as root, then runs as nobody (no capabilities left) under its
+# seccomp sandbox. Should the firmware find nothing to boot, SeaBIOS reboots after 10 s, which
+# -no-reboot turns into QEMU's exit.
 exec qemu-system-x86_64 -accel "$ACCEL" -cpu "$cpu" -machine pc -m "$MEM" \
-  -nographic -monitor none -serial stdio -uuid "$UUID" -boot n -no-reboot \
+  -nographic -monitor none -serial stdio -uuid "$UUID" -boot order=n,reboot-timeout=10000 -no-reboot \
+  -runas nobody -sandbox on,obsolete=deny,spawn=deny,resourcecontrol=deny \
   -netdev tap,id=n0,ifname=tap0,script=no,downscript=no \
   -device virtio-net-pci,netdev=n0,mac="$MAC"
