@@ -188,7 +188,16 @@ export class HealthWait {
  * still starting.
  */
 export async function waitHealthy(
-  options: { composeArgs?: string[]; env?: NodeJS.ProcessEnv; sinceMs: number; timeoutMs: number; progressMs?: number; progress?: (pending: string[]) => void },
+  options: {
+    composeArgs?: string[];
+    env?: NodeJS.ProcessEnv;
+    sinceMs: number;
+    timeoutMs: number;
+    progressMs?: number;
+    progress?: (pending: string[]) => void;
+    /** Services not to wait for: the on-demand ones (compose profiles), whose containers are only created. */
+    ignore?: readonly string[];
+  },
 ): Promise<WaitOutcome> {
   // Listen first, then look: whatever changes after `compose ps` arrives as an event. Docker
   // replays only its last 256 events, so what happened earlier in the start comes from `ps` and,
@@ -203,7 +212,7 @@ export async function waitHealthy(
   let stderr = "";
   events.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
   try {
-    const now = composePs(options.composeArgs ?? [], options.env);
+    const now = composePs(options.composeArgs ?? [], options.env).filter((c) => !(options.ignore ?? []).includes(c.Service));
     for (const c of now.filter((c) => c.State === "exited" || c.State === "dead")) {
       try {
         c.FinishedAt = docker(["inspect", "--format", "{{.State.FinishedAt}}", c.ID], options.env).trim();

@@ -41,6 +41,11 @@ if (compose(["--profile", "*", "build"]) !== 0) {
   process.exit(1);
 }
 
+// The on-demand services (compose profiles: the diskless VM): not started, not waited for.
+const config = spawnSync("docker", ["compose", "--profile", "*", "config", "--format", "json"], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+const services = config.status === 0 ? (JSON.parse(config.stdout) as { services: Record<string, { profiles?: string[] }> }).services : {};
+const onDemand = Object.entries(services).filter(([, s]) => (s.profiles?.length ?? 0) > 0).map(([name, s]) => ({ name, profiles: s.profiles ?? [] }));
+
 // The API's token, before the orchestrator starts: it reads the file through a read-only mount.
 ensureToken(tokenFile());
 console.log(`[l7lab] starting the lab and waiting up to ${timeout} s until every service is healthy`);
@@ -48,6 +53,7 @@ const startedAt = Date.now();
 let status = compose(["up", "--detach", ...args]);
 if (status === 0) {
   const outcome = await waitHealthy({
+    ignore: onDemand.map((s) => s.name),
     sinceMs: startedAt,
     timeoutMs: timeout * 1000,
     progress: (pending) => console.log(`[l7lab] still starting after ${((Date.now() - startedAt) / 1000).toFixed(0)} s: ${pending.join(", ")}`),
@@ -69,9 +75,6 @@ console.log(`[l7lab] the lab is up and healthy (${seconds} s)`);
 
 // The on-demand services get their containers, created but not started: a scenario starts one
 // (pxe-boot-vm starts the diskless VM), or `docker compose --profile boot up pxe-client`.
-const config = spawnSync("docker", ["compose", "--profile", "*", "config", "--format", "json"], { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
-const services = config.status === 0 ? (JSON.parse(config.stdout) as { services: Record<string, { profiles?: string[] }> }).services : {};
-const onDemand = Object.entries(services).filter(([, s]) => (s.profiles?.length ?? 0) > 0).map(([name, s]) => ({ name, profiles: s.profiles ?? [] }));
 if (onDemand.length > 0) {
   const profiles = [...new Set(onDemand.flatMap((s) => s.profiles))].flatMap((p) => ["--profile", p]);
   if (compose([...profiles, "create", ...onDemand.map((s) => s.name)]) !== 0) {

@@ -55,8 +55,10 @@ export class DockerodeAdapter implements DockerAdapter {
       throw new DockerError("list the containers of project", this.project, { cause });
     }
     return containers
-      // A fault helper is no service, whatever labels its image carries (see helperSpec).
-      .filter((c) => c.Labels["l7lab.fault.project"] === undefined)
+      // A fault helper is no service, whatever labels its image carries (see helperSpec); nor is a
+      // `docker compose run` container (one-off: the README's VM with another MAC), which carries
+      // its service's label too.
+      .filter((c) => c.Labels["l7lab.fault.project"] === undefined && c.Labels["com.docker.compose.oneoff"] !== "True")
       .map((c) => ({
         service: c.Labels[SERVICE_LABEL] ?? "",
         container: (c.Names[0] ?? c.Id).replace(/^\//, ""),

@@ -309,12 +309,26 @@ describe("ScenarioEngine: an on-demand service (a compose profile's, like the di
     expect(docker.services.get("vm")!.state).toBe("exited");
   });
 
-  it("without a container says how to create one, and names the profile", async () => {
+  it("without a container says how to create one, and names the profile; the cleanup has nothing to stop", async () => {
     const { engine, docker, scenario } = withVm();
     docker.services.delete("vm");
     const run = await engine.waitFor(engine.start(scenario([{ id: "boot", service: "vm", action: "start", waitHealthy: false }])).id);
     expect(run.status).toBe("error");
     expect(run.steps[0]!.error).toEqual({ code: "NO_CONTAINER", message: 'service "vm" is on demand (a compose profile\'s) and has no container yet: ./l7lab up creates it, or "docker compose --profile boot create vm"' });
+    expect(run.cleanup).toEqual([]);
+  });
+
+  it("a fault on it (pause, kill) is not undone by starting it again: it is stopped at the end, like the run found it", async () => {
+    const { engine, docker, scenario } = withVm();
+    const run = await engine.waitFor(
+      engine.start(scenario([{ id: "boot", service: "vm", action: "start", waitHealthy: false }, { id: "freeze", service: "vm", action: "pause" }])).id,
+    );
+    expect(run.status).toBe("passed");
+    expect(run.cleanup).toEqual([{ service: "vm", action: "stop", ok: true, message: "stopped vm, which the run started and which was still paused" }]);
+    expect(docker.services.get("vm")!.state).toBe("exited");
+    const killed = await engine.waitFor(engine.start(scenario([{ id: "boot", service: "vm", action: "start", waitHealthy: false }, { id: "kill", service: "vm", action: "kill" }])).id);
+    expect(killed.cleanup).toEqual([{ service: "vm", action: "none", ok: true, message: "vm, which the run started, had already stopped (exited)" }]);
+    expect(docker.services.get("vm")!.state).toBe("exited");
   });
 
   it("a service that is not on demand is not stopped at the end of a run that started it", async () => {

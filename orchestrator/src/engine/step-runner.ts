@@ -96,15 +96,11 @@ async function runProbe(step: ProbeStep, env: StepEnv): Promise<StepOutcome> {
 async function runService(step: ServiceStep, env: StepEnv): Promise<StepOutcome> {
   const transcript = new Transcript(() => env.clock.now());
   let before: ServiceState | undefined;
-  if (isFault(step.action) && !env.ledger.has(step.service)) {
-    before = await env.docker.serviceState(step.service);
-    env.ledger.record(before);
-  }
-  // An on-demand service (a compose profile's: the diskless VM) that the run starts is stopped
-  // again at the run's end. Its container exists only once created (./l7lab up does).
+  // An on-demand service (a compose profile's: the diskless VM) is not restored like the others:
+  // whatever the run does to it, the run's end stops it if it still runs (a stopped VM is how the
+  // lab leaves it). Its container exists only once created (./l7lab up does).
   const onDemand = env.topology.isOnDemand(step.service);
-  if (onDemand && (step.action === "start" || step.action === "restart")) {
-    env.ledger.startedOnDemand(step.service);
+  if (onDemand) {
     try {
       await env.docker.serviceState(step.service);
     } catch (error) {
@@ -112,6 +108,10 @@ async function runService(step: ServiceStep, env: StepEnv): Promise<StepOutcome>
       const profiles = (env.topology.service(step.service).profiles ?? []).map((p) => `--profile ${p}`).join(" ");
       throw new L7labError("NO_CONTAINER", 409, `service "${step.service}" is on demand (a compose profile's) and has no container yet: ./l7lab up creates it, or "docker compose ${profiles} create ${step.service}"`, { service: step.service });
     }
+    env.ledger.startedOnDemand(step.service);
+  } else if (isFault(step.action) && !env.ledger.has(step.service)) {
+    before = await env.docker.serviceState(step.service);
+    env.ledger.record(before);
   }
   // Not raced against the signal: a half-done Docker action would race the cleanup.
   let after = await env.docker.act(step.service, step.action);

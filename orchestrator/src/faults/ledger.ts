@@ -29,8 +29,8 @@ export class FaultLedger {
   readonly #onDemand = new Set<string>();
 
   /**
-   * An on-demand service (a compose profile's, such as the diskless VM) that this run started: the
-   * run's end stops it if it is still running, so that nothing the run started outlives it.
+   * An on-demand service (a compose profile's, such as the diskless VM) that this run acted on: the
+   * run's end stops it if it is still running (or paused), so that nothing the run started outlives it.
    */
   startedOnDemand(service: string): void {
     this.#onDemand.add(service);

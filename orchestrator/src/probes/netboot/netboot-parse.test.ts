@@ -163,6 +163,26 @@ describe("tftpd-hpa's log", () => {
     expect(t.files).toEqual(["a", "b"]);
     expect(t.notFound).toEqual(["a"]);
   });
+
+  it("lists a request the client re-sent at once (under loss) once, and counts the repeats", () => {
+    const l = (text: string): LogLine => ({ at: 1, stream: "stdout", text });
+    const t = parseTftpd(
+      [
+        l("Dec  7 19:45:13 in.tftpd[60]: RRQ from 10.0.0.254 filename pxelinux.cfg/uuid"),
+        l("Dec  7 19:45:13 in.tftpd[60]: sending NAK (1, File not found) to 10.0.0.254"),
+        l("Dec  7 19:45:13 in.tftpd[61]: RRQ from 10.0.0.254 filename pxelinux.cfg/uuid"),
+        l("Dec  7 19:45:13 in.tftpd[61]: sending NAK (1, File not found) to 10.0.0.254"),
+        l("Dec  7 19:45:13 in.tftpd[62]: RRQ from 10.0.0.254 filename vmlinuz"),
+        l("Dec  7 19:45:14 in.tftpd[63]: RRQ from 10.0.0.254 filename vmlinuz"),
+        l("Dec  7 19:45:14 in.tftpd[64]: RRQ from 10.0.0.254 filename initrd.img"),
+        l("Dec  7 19:45:15 in.tftpd[65]: RRQ from 10.0.0.254 filename vmlinuz"),
+      ],
+      "10.0.0.254",
+    );
+    expect(t.files).toEqual(["pxelinux.cfg/uuid", "vmlinuz", "initrd.img", "vmlinuz"]);
+    expect(t.repeated).toBe(2);
+    expect(t.notFound).toEqual(["pxelinux.cfg/uuid"]);
+  });
 });
 
 describe("the whole boot", () => {

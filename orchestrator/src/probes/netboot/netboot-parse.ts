@@ -339,8 +339,13 @@ export function parseKea(lines: readonly LogLine[], mac: string | undefined): Dh
 // ------------------------------------------------------------------ tftpd-hpa
 
 export interface TftpInfo {
-  /** Files the address asked for (RRQ), in order. */
+  /**
+   * Files the address asked for (RRQ), in order; a request repeated at once (the client re-sent
+   * it: its RRQ or the server's first answer was lost) is listed once and counted in `repeated`.
+   */
   files: string[];
+  /** How many RRQs repeated the one just before them. */
+  repeated: number;
   /** Files answered with NAK 1 (File not found). */
   notFound: string[];
 }
@@ -361,7 +366,7 @@ const plainAddress = (a: string) => a.replace(/^::ffff:/i, "");
  * with the RRQ before it of the same in.tftpd process (one process serves one request).
  */
 export function parseTftpd(lines: readonly LogLine[], from: string | undefined): TftpParse {
-  const out: TftpParse = { files: [], notFound: [], events: [] };
+  const out: TftpParse = { files: [], repeated: 0, notFound: [], events: [] };
   if (from === undefined) return out;
   const requestOf = new Map<string, string>();
   for (const line of lines) {
@@ -370,13 +375,14 @@ export function parseTftpd(lines: readonly LogLine[], from: string | undefined):
       if (plainAddress(m[2]!) !== from) continue;
       const file = m[3]!.trim();
       requestOf.set(m[1]!, file);
-      out.files.push(file);
+      if (out.files.at(-1) === file) out.repeated++;
+      else out.files.push(file);
       out.firstRrqAt ??= line.at;
       out.events.push({ at: line.at, dir: "C", source: "tftp", text: `RRQ ${file} from ${from}` });
     } else if ((m = TFTPD_NAK.exec(line.text))) {
       if (plainAddress(m[4]!) !== from) continue;
       const file = requestOf.get(m[1]!);
-      if (m[2] === "1" && file !== undefined) out.notFound.push(file);
+      if (m[2] === "1" && file !== undefined && out.notFound.at(-1) !== file) out.notFound.push(file);
       out.events.push({ at: line.at, dir: "S", source: "tftp", text: `NAK (${m[2]}, ${m[3]})${file !== undefined ? ` for ${file}` : ""} to ${from}` });
     }
   }

@@ -191,6 +191,13 @@ describe("the netboot probe", () => {
     expect(out.transcript.some((l) => l.text.startsWith("Kernel panic - not syncing: No working init found."))).toBe(true);
   });
 
+  it("does not count a boot whose Linux got no address (the marker says address=none) as booted", async () => {
+    const noLease = fixture("pxe-client.txt").map((l) => ({ ...l, text: l.text.replace(/address=10\.1\.0\.151/, "address=none") }));
+    const fake = fakeDocker([state("exited", 0)], { ...realLogs(), "pxe-client": noLease });
+    const out = await netbootProbe.run({ since: "boot" }, ctx(fake.docker));
+    expect(out.data).toMatchObject({ booted: false, poweredOff: true, marker: { address: "none" } });
+  });
+
   it("with baselines, gives the slowdown of the whole boot and of its TFTP phase", async () => {
     const fake = fakeDocker([state("exited", 0)], realLogs());
     const out = await netbootProbe.run({ since: "boot", baselineTotalMs: 11020, baselineTftpMs: 800 }, ctx(fake.docker));

@@ -152,7 +152,8 @@ export const netbootProbe: Probe<typeof Params, NetbootResult> = {
     const s = a.serial;
 
     const data: NetbootResult = {
-      booted: s.marker !== undefined && s.poweredOff && !timedOut,
+      // The marker says "address=none" when Linux's own DHCP failed: not a boot onto the network.
+      booted: s.marker !== undefined && /^\d+\.\d+\.\d+\.\d+$/.test(s.marker.address ?? "") && s.poweredOff && !timedOut,
       timedOut,
       state: state.state,
       ...(state.exitCode !== undefined ? { exitCode: state.exitCode } : {}),
@@ -175,7 +176,7 @@ export const netbootProbe: Probe<typeof Params, NetbootResult> = {
         panic: s.panic,
       }),
       dhcp: omitUndefined({ messages: a.dhcp.messages, kinds: a.dhcp.kinds, exchanges: a.dhcp.exchanges, leases: a.dhcp.leases, address: a.dhcp.address }),
-      tftp: omitUndefined({ seenAs: a.tftp.seenAs, from: a.tftp.from, files: a.tftp.files, notFound: a.tftp.notFound }),
+      tftp: omitUndefined({ seenAs: a.tftp.seenAs, from: a.tftp.from, files: a.tftp.files, repeated: a.tftp.repeated, notFound: a.tftp.notFound }),
       phases: a.phases,
     };
     const ratio = (ms: number | undefined, baseline: number | string | undefined) =>
