@@ -3,7 +3,7 @@ import { request } from "node:http";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { api, apiBase, apiToken, longRunning, repoRoot, sh, topology } from "./lab.ts";
+import { api, apiBase, apiToken, longRunning, oneShots, repoRoot, sh, topology } from "./lab.ts";
 
 type ErrorBody = { statusCode: number; error: string; message: string };
 type Service = { service: string; state: string; health: string };
@@ -11,7 +11,8 @@ type Service = { service: string; state: string; health: string };
 /** The services that are not running, one-shots and on-demand ones aside (an empty list is what every bad-input test wants). */
 async function notRunning(): Promise<Service[]> {
   const reply = await api<Service[]>("GET", "/services");
-  return reply.body.filter((s) => s.state !== "running" && longRunning(s.service));
+  // A one-shot is well once it has exited; an on-demand service (the diskless VM) whenever it is not running.
+  return reply.body.filter((s) => s.state !== "running" && (longRunning(s.service) || (oneShots.has(s.service) && s.state !== "exited")));
 }
 
 /** A raw request to the API on the host's loopback, with exactly the headers given (node:http: fetch would not send a foreign Host). */
