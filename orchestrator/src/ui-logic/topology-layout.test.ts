@@ -140,6 +140,15 @@ describe("a service's health", () => {
     expect(text).toContain(word);
   });
 
+  it.each([
+    ["created", "none", "none (on demand, not started yet)"],
+    ["exited", "none", "none (on demand, exited)"],
+    ["absent", "none", "none (on demand, no container)"],
+    ["running", "none", "none (no health check)"],
+  ])("an on-demand service (the diskless VM) %s is %s", (state, health, text) => {
+    expect(serviceHealth(state, health, true)).toEqual({ health: "none", text });
+  });
+
   it("has a distinct symbol for each health", () => {
     expect(new Set(HEALTH_WORDS.map((w) => HEALTH_SYMBOL[w])).size).toBe(HEALTH_WORDS.length);
   });

@@ -21,9 +21,16 @@ export type HealthWord = "healthy" | "unhealthy" | "starting" | "exited" | "none
 export const HEALTH_WORDS: readonly HealthWord[] = ["healthy", "unhealthy", "starting", "exited", "none"];
 export const HEALTH_SYMBOL: Record<HealthWord, string> = { healthy: "✓", unhealthy: "✗", starting: "…", exited: "■", none: "○" };
 
-/** A service's health word, and the text that says it (with the container's state when that adds something). */
-export function serviceHealth(state: string, health: string): { health: HealthWord; text: string } {
+/**
+ * A service's health word, and the text that says it (with the container's state when that adds
+ * something). An on-demand service (a compose profile's: the diskless VM) that is not running is
+ * as it should be: "none", saying it is on demand.
+ */
+export function serviceHealth(state: string, health: string, onDemand = false): { health: HealthWord; text: string } {
   const running = state === "running";
+  if (onDemand && !running && state !== "paused" && state !== "restarting") {
+    return { health: "none", text: `none (on demand, ${state === "created" ? "not started yet" : state === "absent" ? "no container" : state})` };
+  }
   if (health === "healthy" || health === "unhealthy" || health === "starting") {
     return { health, text: running ? health : `${health} (${state})` };
   }
@@ -229,12 +236,12 @@ export function topologyLayout(topology: Topology, options: { columns?: number }
   const boxLines = (s: TopologyService): TopoLine[] => {
     const hosts = s.hostnames.length > MAX_HOSTNAMES ? [...s.hostnames.slice(0, MAX_HOSTNAMES - 1), `+${s.hostnames.length - MAX_HOSTNAMES + 1} more`] : s.hostnames;
     const addresses = [...s.networks].sort((a, b) => (position.get(a.network) ?? n) - (position.get(b.network) ?? n));
-    const { text } = serviceHealth(s.state, s.health);
+    const { text } = serviceHealth(s.state, s.health, (s.profiles?.length ?? 0) > 0);
     return [
       { kind: "name", text: cut(s.name) },
       ...hosts.map((h) => ({ kind: "host" as const, text: cut(h) })),
       ...addresses.map((a) => ({ kind: "address" as const, text: cut(`${a.ipv4} ${a.network}`) })),
-      { kind: "health", text: cut(`${HEALTH_SYMBOL[serviceHealth(s.state, s.health).health]} ${text}`) },
+      { kind: "health", text: cut(`${HEALTH_SYMBOL[serviceHealth(s.state, s.health, (s.profiles?.length ?? 0) > 0).health]} ${text}`) },
     ];
   };
   const boxHeight = (s: TopologyService) => BOX_PAD * 2 + LINE * boxLines(s).length;
@@ -276,7 +283,7 @@ export function topologyLayout(topology: Topology, options: { columns?: number }
   }));
 
   const box = (s: TopologyService, x: number, top: number): TopoBox => {
-    const { health, text } = serviceHealth(s.state, s.health);
+    const { health, text } = serviceHealth(s.state, s.health, (s.profiles?.length ?? 0) > 0);
     const title = [
       `${s.name}: ${s.description}`,
       ...(s.hostnames.length ? [`hosts: ${s.hostnames.join(", ")}`] : []),

@@ -66,7 +66,7 @@ function ServiceTable({ topology }: { topology: Topology }) {
       </thead>
       <tbody>
         {topology.services.map((s) => {
-          const h = serviceHealth(s.state, s.health);
+          const h = serviceHealth(s.state, s.health, (s.profiles?.length ?? 0) > 0);
           return (
             <tr key={s.name}>
               <th scope="row">{s.name}</th>
