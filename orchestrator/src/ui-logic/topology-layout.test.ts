@@ -141,9 +141,9 @@ describe("a service's health", () => {
   });
 
   it.each([
-    ["created", "none", "none (on demand, not started yet)"],
-    ["exited", "none", "none (on demand, exited)"],
-    ["absent", "none", "none (on demand, no container)"],
+    ["created", "none", "none (on demand)"],
+    ["exited", "none", "none (on demand)"],
+    ["absent", "none", "none (on demand, absent)"],
     ["running", "none", "none (no health check)"],
   ])("an on-demand service (the diskless VM) %s is %s", (state, health, text) => {
     expect(serviceHealth(state, health, true)).toEqual({ health: "none", text });

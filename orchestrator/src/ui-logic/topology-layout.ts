@@ -29,7 +29,8 @@ export const HEALTH_SYMBOL: Record<HealthWord, string> = { healthy: "✓", unhea
 export function serviceHealth(state: string, health: string, onDemand = false): { health: HealthWord; text: string } {
   const running = state === "running";
   if (onDemand && !running && state !== "paused" && state !== "restarting") {
-    return { health: "none", text: `none (on demand, ${state === "created" ? "not started yet" : state === "absent" ? "no container" : state})` };
+    // Short: it must fit a box's line. Created or exited is how an on-demand service should be.
+    return { health: "none", text: state === "created" || state === "exited" ? "none (on demand)" : `none (on demand, ${state})` };
   }
   if (health === "healthy" || health === "unhealthy" || health === "starting") {
     return { health, text: running ? health : `${health} (${state})` };
