@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import Docker from "dockerode";
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, explain, faultHelpers, lab, repoRoot, runScenario, type Run, type RunStep } from "./lab.ts";
+import { api, apiBase, apiToken, explain, faultHelpers, lab, repoRoot, runScenario, type Run, type RunStep } from "./lab.ts";
+import { ensureTools, tsharkFields } from "./tshark.ts";
 
 /**
  * The real network boot: Kea's DHCP, the diskless VM (QEMU, iPXE, PXELINUX, Debian's kernel), and
@@ -27,9 +28,18 @@ async function projectContainers(): Promise<string[]> {
 describe("scenario pxe-boot-vm: a diskless PC boots Linux over the lab's network", () => {
   let run: Run;
   let step: (id: string) => RunStep;
+  let pcap: Buffer;
   beforeAll(async () => {
-    ({ run, step } = await runScenario("pxe-boot-vm"));
-  }, 300_000);
+    ensureTools();
+    // Captured, as `./l7lab run pxe-boot-vm --pcap boot.pcapng` would: the DHCP and TFTP servers' namespaces.
+    const reply = await api<Run>("POST", "/scenarios/pxe-boot-vm/runs?wait=true", { capture: true });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    run = reply.body;
+    step = (id) => run.steps.find((s) => s.id === id)!;
+    const res = await fetch(`${apiBase}/runs/${run.id}/pcap`, { headers: { authorization: `Bearer ${apiToken()}` } });
+    expect(res.status).toBe(200);
+    pcap = Buffer.from(await res.arrayBuffer());
+  }, 900_000);
 
   it("passes: Kea's lease, PXELINUX's files in order, the kernel's marker, and a power-off within the bound", () => {
     expect(run.status, explain(run)).toBe("passed");
@@ -37,6 +47,17 @@ describe("scenario pxe-boot-vm: a diskless PC boots Linux over the lab's network
     expect(boot.marker?.address).toBe(boot.dhcp.address);
     expect(boot.phases["totalMs"]).toBeLessThan(170_000);
     console.log(`[netboot] ${boot.accelerator}: ${JSON.stringify(boot.phases)}`);
+  });
+
+  it("was captured: tshark shows the PC's DHCP exchange at Kea and PXELINUX's read requests at the TFTP server", () => {
+    const dhcp = tsharkFields(pcap, "dhcp.hw.mac_addr == 52:54:00:12:34:56", ["frame.interface_name", "dhcp.option.dhcp"]);
+    const kinds = [...new Set(dhcp.map((r) => r[1]))];
+    // DHCP message types: 1 DISCOVER, 2 OFFER, 3 REQUEST, 5 ACK; all seen on Kea's interface.
+    expect(kinds.slice(0, 4)).toEqual(["1", "2", "3", "5"]);
+    expect(new Set(dhcp.map((r) => r[0]))).toEqual(new Set(["dhcp/eth0"]));
+    const rrqs = tsharkFields(pcap, "tftp.opcode == 1", ["ip.src", "tftp.source_file"]);
+    expect(rrqs.map((r) => r[1])).toEqual(["pxelinux.0", "ldlinux.c32", "pxelinux.cfg/3e2d6f8a-4b1c-5f4e-9a7b-0c1d2e3f4a5b", "pxelinux.cfg/01-52-54-00-12-34-56", "vmlinuz", "initrd.img"]);
+    expect(new Set(rrqs.map((r) => r[0]))).toEqual(new Set(["10.0.0.254"]));
   });
 
   it("left the VM powered off by itself: the run had nothing to stop", () => {
