@@ -4,7 +4,7 @@ import type { ServiceState } from "../../docker/docker-adapter.ts";
 import type { Topology } from "../../lab/topology.ts";
 import type { Probe, ProbeOutcome } from "../probe.ts";
 import { Transcript } from "../transcript.ts";
-import { analyzeNetboot, type DhcpInfo, type NetbootMarker, type NetbootPhases, type TftpInfo, type TftpView } from "./netboot-parse.ts";
+import { analyzeNetboot, type DhcpInfo, type NetbootMarker, type NetbootPhases, type SerialInfo, type TftpInfo, type TftpView } from "./netboot-parse.ts";
 
 const SERVICE = { minLength: 1, maxLength: 63 };
 /** A baseline may be a template, "${<step>.<path>}", which the engine replaces before run. */
@@ -51,21 +51,11 @@ export interface NetbootResult {
   accelerator?: "tcg" | "kvm";
   /** The init script's marker line, when it printed one. */
   marker?: NetbootMarker;
-  serial: {
-    /** iPXE's DHCP ("Configuring (net0 ...)... ok"): true when ok, false when it failed, absent when it never ended. */
-    ipxeDhcp?: boolean;
+  /** What the serial console showed (SerialInfo's fields; times as ISO text, PXELINUX's loads without theirs). */
+  serial: Pick<SerialInfo, "ipxeDhcp" | "ipxeAddress" | "netmask" | "gateway" | "nextServer" | "bootFile" | "pxelinuxBanner" | "linuxVersion" | "panic"> & {
     /** When iPXE's DHCP ended (ISO time). */
     ipxeDhcpAt?: string;
-    ipxeAddress?: string;
-    netmask?: string;
-    gateway?: string;
-    nextServer?: string;
-    bootFile?: string;
-    pxelinuxBanner?: string;
-    /** PXELINUX's "Loading <file>... ok" lines. */
     loaded: { file: string; ok: boolean }[];
-    linuxVersion?: string;
-    panic?: string;
   };
   dhcp: DhcpInfo;
   tftp: TftpInfo & { seenAs: string; from?: string };
